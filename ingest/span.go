@@ -1,0 +1,78 @@
+// Package ingest receives OTLP spans and turns them into SLO events.
+package ingest
+
+import (
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/ptrace"
+
+	"github.com/spanslo/spanslo/slo"
+)
+
+// spanView adapts a pdata span to slo.Span without copying it. One view is
+// reused for every span of a batch, so classifying allocates nothing per span.
+type spanView struct {
+	span ptrace.Span
+	res  pcommon.Map
+}
+
+var _ slo.Span = (*spanView)(nil)
+
+func (v *spanView) Name() string           { return v.span.Name() }
+func (v *spanView) Kind() slo.SpanKind     { return slo.SpanKind(v.span.Kind()) }
+func (v *spanView) Status() slo.StatusCode { return slo.StatusCode(v.span.Status().Code()) }
+func (v *spanView) StartUnixNano() int64   { return int64(v.span.StartTimestamp()) }
+func (v *spanView) EndUnixNano() int64     { return int64(v.span.EndTimestamp()) }
+func (v *spanView) TraceID() slo.TraceID   { return slo.TraceID(v.span.TraceID()) }
+
+// OTLP span flags: bit 8 says whether bit 9 (parent is remote) is known.
+const (
+	flagHasIsRemote = 0x100
+	flagIsRemote    = 0x200
+)
+
+func (v *spanView) Parent() slo.Parent {
+	if v.span.ParentSpanID().IsEmpty() {
+		return slo.ParentNone
+	}
+	f := v.span.Flags()
+	switch {
+	case f&flagHasIsRemote == 0:
+		return slo.ParentUnknown
+	case f&flagIsRemote != 0:
+		return slo.ParentRemote
+	default:
+		return slo.ParentLocal
+	}
+}
+
+func (v *spanView) Attr(key string) (slo.Value, bool) {
+	return lookup(v.span.Attributes(), key)
+}
+
+func (v *spanView) ResourceAttr(key string) (slo.Value, bool) {
+	return lookup(v.res, key)
+}
+
+func lookup(m pcommon.Map, key string) (slo.Value, bool) {
+	val, ok := m.Get(key)
+	if !ok {
+		return slo.Value{}, false
+	}
+	return toValue(val), true
+}
+
+func toValue(val pcommon.Value) slo.Value {
+	switch val.Type() {
+	case pcommon.ValueTypeStr:
+		return slo.StringValue(val.Str())
+	case pcommon.ValueTypeInt:
+		return slo.IntValue(val.Int())
+	case pcommon.ValueTypeDouble:
+		return slo.DoubleValue(val.Double())
+	case pcommon.ValueTypeBool:
+		return slo.BoolValue(val.Bool())
+	case pcommon.ValueTypeEmpty:
+		return slo.Value{}
+	}
+	return slo.Value{Type: slo.ValueOther}
+}

@@ -1,0 +1,322 @@
+package slo
+
+import (
+	"math"
+	"sync"
+	"time"
+)
+
+// Counts are weighted good and total events.
+type Counts struct {
+	Good  float64 `json:"good"`
+	Total float64 `json:"total"`
+}
+
+// Bad is Total - Good.
+func (c Counts) Bad() float64 { return c.Total - c.Good }
+
+// Add returns the sum of two counts.
+func (c Counts) Add(o Counts) Counts { return Counts{c.Good + o.Good, c.Total + o.Total} }
+
+// SLI is good/total; with no events it is 1 (nothing went wrong).
+func (c Counts) SLI() float64 {
+	if c.Total <= 0 {
+		return 1
+	}
+	return c.Good / c.Total
+}
+
+// BurnRate is how fast the counts consume an error budget: the bad ratio
+// over the budget (1 - objective). 1 consumes the budget exactly over the
+// window; 0 with no events.
+func (c Counts) BurnRate(objective float64) float64 {
+	if c.Total <= 0 {
+		return 0
+	}
+	return (c.Bad() / c.Total) / (1 - objective)
+}
+
+// BudgetRemaining is 1 - (1 - SLI) / (1 - objective): 1 untouched, 0 spent,
+// negative overspent.
+func (c Counts) BudgetRemaining(objective float64) float64 {
+	return 1 - (1-c.SLI())/(1-objective)
+}
+
+// ring is a circular array of buckets indexed by absolute bucket number
+// (unix time / resolution). It holds the buckets (head-len, head]; adding
+// beyond head advances it and clears what it passes.
+type ring struct {
+	buckets []Counts
+	head    int64
+}
+
+func newRing(n int) ring { return ring{buckets: make([]Counts, n)} }
+
+func (r *ring) add(idx int64, good, total float64) bool {
+	n := int64(len(r.buckets))
+	switch {
+	case idx > r.head:
+		if idx-r.head >= n {
+			clear(r.buckets)
+		} else {
+			for i := r.head + 1; i <= idx; i++ {
+				r.buckets[mod(i, n)] = Counts{}
+			}
+		}
+		r.head = idx
+	case idx <= r.head-n:
+		return false
+	}
+	b := &r.buckets[mod(idx, n)]
+	b.Good += good
+	b.Total += total
+	return true
+}
+
+// oldest is the oldest bucket index the ring can still hold, given head.
+func (r *ring) oldest() int64 { return r.head - int64(len(r.buckets)) + 1 }
+
+// sum adds the buckets in [from, to], skipping those the ring no longer (or
+// not yet) holds, which are empty by definition.
+func (r *ring) sum(from, to int64) Counts {
+	from = max(from, r.oldest())
+	to = min(to, r.head)
+	var c Counts
+	n := int64(len(r.buckets))
+	for i := from; i <= to; i++ {
+		b := r.buckets[mod(i, n)]
+		c.Good += b.Good
+		c.Total += b.Total
+	}
+	return c
+}
+
+func (r *ring) get(idx int64) Counts {
+	if idx < r.oldest() || idx > r.head {
+		return Counts{}
+	}
+	return r.buckets[mod(idx, int64(len(r.buckets)))]
+}
+
+func mod(i, n int64) int64 {
+	m := i % n
+	if m < 0 {
+		m += n
+	}
+	return m
+}
+
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if (a%b != 0) && (a < 0) != (b < 0) {
+		q--
+	}
+	return q
+}
+
+// Series counts one SLO series (one SLO, one set of group-by values) in two
+// rings of event-time buckets: 1-minute buckets that cover the longest alert
+// window, and 1-hour buckets that cover the SLO window. Every event goes to
+// both. Rolling windows up to the fine span are exact at minute resolution
+// (their full hours read from the hourly ring, the partial hours at either
+// end from the minute ring); longer and calendar windows are exact at hour
+// resolution. Hour buckets are aligned to the SLO time zone's offset, so
+// calendar boundaries fall on bucket boundaries.
+type Series struct {
+	SLO    *SLO
+	ID     string
+	Labels []string // group-by values, in SLO.GroupBy order
+
+	alignMin int64 // minutes added before dividing into hours
+
+	mu     sync.Mutex
+	fine   ring
+	coarse ring
+	bad    [maxExamples]Example
+	badN   int
+}
+
+// Example is a recent bad event, for alerts and the dashboard.
+type Example struct {
+	TraceID TraceID
+	EndUnix int64 // nanoseconds
+}
+
+const maxExamples = 8
+
+// futureSlots leaves room in the rings for events slightly in the future.
+const futureSlots = 16
+
+// NewSeries makes the counters of one series of s.
+func NewSeries(s *SLO, id string, labels []string) *Series {
+	fineSpan := s.FineSpan()
+	coarseSpan := max(s.Window.MaxLength(), fineSpan)
+	return &Series{
+		SLO: s, ID: id, Labels: labels,
+		alignMin: alignMinutes(s.Window.Location),
+		fine:     newRing(int(fineSpan/Fine) + futureSlots),
+		coarse:   newRing(int(coarseSpan/Coarse) + 2 + futureSlots/4),
+	}
+}
+
+// FineSpan is how far back minute buckets reach: the longest alert window
+// (at least one hour).
+func (s *SLO) FineSpan() time.Duration {
+	span := time.Hour
+	for _, r := range s.Rules {
+		span = max(span, r.Long)
+	}
+	return span
+}
+
+// alignMinutes is the zone's offset from UTC modulo one hour, so hour
+// buckets start on local hour boundaries even in UTC+5:30.
+func alignMinutes(loc *time.Location) int64 {
+	if loc == nil {
+		return 0
+	}
+	_, off := time.Now().In(loc).Zone()
+	return int64(((off/60)%60 + 60) % 60)
+}
+
+func (s *Series) minuteOf(unixNano int64) int64 { return floorDiv(unixNano, int64(Fine)) }
+func (s *Series) hourOfMinute(m int64) int64    { return floorDiv(m+s.alignMin, 60) }
+func (s *Series) firstMinute(h int64) int64     { return h*60 - s.alignMin }
+
+// Add counts one event ending at endUnixNano. It reports false when the event
+// is older than both rings hold.
+func (s *Series) Add(endUnixNano int64, good bool, weight float64, trace TraceID) bool {
+	m := s.minuteOf(endUnixNano)
+	g := 0.0
+	if good {
+		g = weight
+	}
+	s.mu.Lock()
+	okFine := s.fine.add(m, g, weight)
+	okCoarse := s.coarse.add(s.hourOfMinute(m), g, weight)
+	if !good && (okFine || okCoarse) && !trace.IsZero() {
+		s.bad[s.badN%maxExamples] = Example{TraceID: trace, EndUnix: endUnixNano}
+		s.badN++
+	}
+	s.mu.Unlock()
+	return okFine || okCoarse
+}
+
+// Rolling returns the counts of the rolling window of length d ending at now:
+// exact at minute resolution when d fits in the minute buckets, at hour
+// resolution otherwise. The current, partial bucket is included.
+func (s *Series) Rolling(now time.Time, d time.Duration) Counts {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.rollingLocked(now, d)
+}
+
+func (s *Series) rollingLocked(now time.Time, d time.Duration) Counts {
+	end := s.minuteOf(now.UnixNano())
+	if int64(d/Fine) <= int64(len(s.fine.buckets)-futureSlots) {
+		return s.minutesLocked(end-int64(d/Fine)+1, end)
+	}
+	h := s.hourOfMinute(end)
+	return s.coarse.sum(h-int64(d/Coarse)+1, h)
+}
+
+// minutesLocked sums minutes [a, b], reading whole hours from the hourly ring.
+func (s *Series) minutesLocked(a, b int64) Counts {
+	ha, hb := s.hourOfMinute(a), s.hourOfMinute(b)
+	if hb-ha < 2 {
+		return s.fine.sum(a, b)
+	}
+	c := s.fine.sum(a, s.firstMinute(ha+1)-1)
+	c = c.Add(s.coarse.sum(ha+1, hb-1))
+	return c.Add(s.fine.sum(s.firstMinute(hb), b))
+}
+
+// Since returns the counts from the hour bucket holding start up to now, the
+// sum calendar windows use.
+func (s *Series) Since(start, now time.Time) Counts {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.coarse.sum(s.hourOfMinute(s.minuteOf(start.UnixNano())), s.hourOfMinute(s.minuteOf(now.UnixNano())))
+}
+
+// Window returns the counts of the SLO's compliance window at now.
+func (s *Series) Window(now time.Time) Counts {
+	w := s.SLO.Window
+	if w.Calendar != "" {
+		return s.Since(w.Start(now), now)
+	}
+	return s.Rolling(now, w.Rolling)
+}
+
+// Hourly returns the counts of each hour bucket from the one holding from to
+// the one holding now, oldest first: the data of burn-down charts.
+func (s *Series) Hourly(from, now time.Time) []Counts {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a := s.hourOfMinute(s.minuteOf(from.UnixNano()))
+	b := s.hourOfMinute(s.minuteOf(now.UnixNano()))
+	if b < a {
+		return nil
+	}
+	out := make([]Counts, 0, b-a+1)
+	for h := a; h <= b; h++ {
+		out = append(out, s.coarse.get(h))
+	}
+	return out
+}
+
+// Examples returns up to n recent bad events, newest first.
+func (s *Series) Examples(n int) []Example {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k := min(n, s.badN, maxExamples)
+	out := make([]Example, 0, k)
+	for i := 0; i < k; i++ {
+		out = append(out, s.bad[(s.badN-1-i)%maxExamples])
+	}
+	return out
+}
+
+// NoExhaustion is the time to exhaustion when the budget is not burning.
+const NoExhaustion = time.Duration(math.MaxInt64)
+
+// Status is an SLO series' state at an instant.
+type Status struct {
+	Window          Counts
+	SLI             float64
+	BudgetRemaining float64
+	// BurnRate1h is the burn rate over the last hour, the pace used for
+	// TimeToExhaustion.
+	BurnRate1h float64
+	// TimeToExhaustion at BurnRate1h: 0 when already spent, NoExhaustion
+	// when nothing burns.
+	TimeToExhaustion time.Duration
+	Zone             Zone
+}
+
+// Status computes the series' budget at now.
+func (s *Series) Status(now time.Time) Status {
+	o := s.SLO.Objective
+	w := s.Window(now)
+	st := Status{Window: w, SLI: w.SLI(), BudgetRemaining: w.BudgetRemaining(o)}
+	st.BurnRate1h = s.Rolling(now, time.Hour).BurnRate(o)
+	st.TimeToExhaustion = TimeToExhaustion(st.BudgetRemaining, st.BurnRate1h, s.SLO.Window.Period())
+	st.Zone = s.SLO.Zones.Of(st.BudgetRemaining)
+	return st
+}
+
+// TimeToExhaustion is how long the remaining budget lasts at a burn rate: a
+// burn rate of 1 spends the whole budget in one period.
+func TimeToExhaustion(remaining, burnRate float64, period time.Duration) time.Duration {
+	if remaining <= 0 {
+		return 0
+	}
+	if burnRate <= 0 {
+		return NoExhaustion
+	}
+	d := remaining / burnRate * float64(period)
+	if d >= float64(NoExhaustion) {
+		return NoExhaustion
+	}
+	return time.Duration(d)
+}

@@ -1,0 +1,223 @@
+package slo
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// Cond is a compiled condition on one value. Compiled once per config, it
+// matches without allocating.
+type Cond struct {
+	op     condOp
+	str    string
+	list   []string
+	re     *regexp.Regexp
+	exists bool
+}
+
+type condOp uint8
+
+const (
+	opEquals condOp = iota
+	opIn
+	opRegex
+	opExists
+)
+
+func compileCond(c condYAML) (Cond, error) {
+	switch {
+	case c.Equals != nil:
+		return Cond{op: opEquals, str: *c.Equals}, nil
+	case c.In != nil:
+		return Cond{op: opIn, list: c.In}, nil
+	case c.Regex != nil:
+		// Anchored like Prometheus label matchers: the whole value must match.
+		re, err := regexp.Compile("^(?:" + *c.Regex + ")$")
+		if err != nil {
+			return Cond{}, fmt.Errorf("invalid regex %q: %s", *c.Regex, strings.TrimPrefix(err.Error(), "error parsing regexp: "))
+		}
+		return Cond{op: opRegex, re: re, str: *c.Regex}, nil
+	case c.Exists != nil:
+		return Cond{op: opExists, exists: *c.Exists}, nil
+	}
+	return Cond{}, fmt.Errorf("empty condition")
+}
+
+// MatchString applies the condition to a present string value.
+func (c *Cond) MatchString(s string) bool {
+	switch c.op {
+	case opEquals:
+		return s == c.str
+	case opIn:
+		for _, v := range c.list {
+			if v == s {
+				return true
+			}
+		}
+		return false
+	case opRegex:
+		return c.re.MatchString(s)
+	default:
+		return c.exists
+	}
+}
+
+// Match applies the condition to an attribute lookup result.
+func (c *Cond) Match(v Value, ok bool) bool {
+	if c.op == opExists {
+		return ok == c.exists
+	}
+	if !ok {
+		return false
+	}
+	if v.Type == ValueString {
+		return c.MatchString(v.Str)
+	}
+	// Non-string attributes (an int status code, a bool flag) are compared
+	// in their canonical text form; the buffer stays on the stack.
+	var buf [32]byte
+	var b []byte
+	switch v.Type {
+	case ValueInt:
+		b = strconv.AppendInt(buf[:0], v.Int, 10)
+	case ValueDouble:
+		b = strconv.AppendFloat(buf[:0], v.Double, 'g', -1, 64)
+	case ValueBool:
+		b = strconv.AppendBool(buf[:0], v.Bool)
+	default:
+		return false
+	}
+	switch c.op {
+	case opEquals:
+		return string(b) == c.str
+	case opIn:
+		for _, s := range c.list {
+			if string(b) == s {
+				return true
+			}
+		}
+		return false
+	default:
+		return c.re.Match(b)
+	}
+}
+
+type attrCond struct {
+	key      string
+	resource bool
+	cond     Cond
+}
+
+// Matcher decides whether a span belongs to a journey. All conditions must
+// hold.
+type Matcher struct {
+	EntryOnly bool
+	kinds     uint8 // bit per SpanKind; 0 = any
+	conds     []attrCond
+	spanName  *Cond
+}
+
+// Match reports whether the span belongs to the journey.
+func (m *Matcher) Match(s Span) bool {
+	if m.kinds != 0 && m.kinds&(1<<uint(s.Kind())) == 0 {
+		return false
+	}
+	if m.EntryOnly && !IsEntry(s) {
+		return false
+	}
+	if m.spanName != nil && !m.spanName.MatchString(s.Name()) {
+		return false
+	}
+	for i := range m.conds {
+		c := &m.conds[i]
+		var v Value
+		var ok bool
+		if c.resource {
+			v, ok = s.ResourceAttr(c.key)
+		} else {
+			v, ok = s.Attr(c.key)
+			if !ok && c.key == "http.request.method" {
+				v, ok = s.Attr("http.method") // older semantic conventions
+			}
+		}
+		if !c.cond.Match(v, ok) {
+			return false
+		}
+	}
+	return true
+}
+
+func parseKind(s string) (SpanKind, bool) {
+	for i, n := range kindNames {
+		if strings.EqualFold(s, n) || strings.EqualFold(s, "SPAN_KIND_"+n) {
+			return SpanKind(i), true
+		}
+	}
+	return 0, false
+}
+
+// StatusSet is a set of HTTP status codes (100–599).
+type StatusSet struct{ bits [10]uint64 }
+
+// Has reports whether code is in the set.
+func (s *StatusSet) Has(code int) bool {
+	if code < 0 || code >= 640 {
+		return false
+	}
+	return s.bits[code/64]&(1<<(uint(code)%64)) != 0
+}
+
+func (s *StatusSet) addRange(lo, hi int) {
+	for c := lo; c <= hi; c++ {
+		s.bits[c/64] |= 1 << (uint(c) % 64)
+	}
+}
+
+// ParseStatusSet reads HTTP status classes: "2xx", "< 500", "<= 499",
+// "200-299", "404", one or several.
+func ParseStatusSet(specs []string) (StatusSet, error) {
+	var s StatusSet
+	for _, spec := range specs {
+		lo, hi, err := parseStatusSpec(strings.TrimSpace(spec))
+		if err != nil {
+			return s, err
+		}
+		s.addRange(lo, hi)
+	}
+	return s, nil
+}
+
+func parseStatusSpec(spec string) (lo, hi int, err error) {
+	bad := fmt.Errorf("invalid HTTP status %q (use a class like 2xx, a bound like \"< 500\", a range like 200-299, or a code)", spec)
+	code := func(s string) (int, bool) {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		return n, err == nil && n >= 100 && n <= 599
+	}
+	switch {
+	case len(spec) == 3 && (spec[1:] == "xx" || spec[1:] == "XX") && spec[0] >= '1' && spec[0] <= '5':
+		base := int(spec[0]-'0') * 100
+		return base, base + 99, nil
+	case strings.HasPrefix(spec, "<="):
+		if n, ok := code(spec[2:]); ok {
+			return 100, n, nil
+		}
+	case strings.HasPrefix(spec, "<"):
+		if n, ok := code(spec[1:]); ok && n > 100 {
+			return 100, n - 1, nil
+		}
+	case strings.Contains(spec, "-"):
+		a, b, _ := strings.Cut(spec, "-")
+		l, ok1 := code(a)
+		h, ok2 := code(b)
+		if ok1 && ok2 && l <= h {
+			return l, h, nil
+		}
+	default:
+		if n, ok := code(spec); ok {
+			return n, n, nil
+		}
+	}
+	return 0, 0, bad
+}
