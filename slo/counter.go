@@ -132,6 +132,7 @@ type Series struct {
 	mu     sync.Mutex
 	fine   ring
 	coarse ring
+	cum    Counts // every event ever counted: the spanslo_events_total counters
 	bad    [maxExamples]Example
 	badN   int
 }
@@ -194,12 +195,24 @@ func (s *Series) Add(endUnixNano int64, good bool, weight float64, trace TraceID
 	s.mu.Lock()
 	okFine := s.fine.add(m, g, weight)
 	okCoarse := s.coarse.add(s.hourOfMinute(m), g, weight)
+	if okFine || okCoarse {
+		s.cum.Good += g
+		s.cum.Total += weight
+	}
 	if !good && (okFine || okCoarse) && !trace.IsZero() {
 		s.bad[s.badN%maxExamples] = Example{TraceID: trace, EndUnix: endUnixNano}
 		s.badN++
 	}
 	s.mu.Unlock()
 	return okFine || okCoarse
+}
+
+// Cumulative returns every event counted since the series was made: the
+// monotonic counters /metrics and the history store expose.
+func (s *Series) Cumulative() Counts {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.cum
 }
 
 // Rolling returns the counts of the rolling window of length d ending at now:

@@ -331,3 +331,15 @@ func (c *Config) SLOLink(id string) string {
 	}
 	return c.DashboardURL + "/#/slo/" + url.PathEscape(id)
 }
+
+// LabelName turns a group-by attribute name into a Prometheus label name:
+// "app.customer.tier" becomes "app_customer_tier".
+func LabelName(attr string) string {
+	b := []byte(attr)
+	for i, c := range b {
+		if !(c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || i > 0 && c >= '0' && c <= '9') {
+			b[i] = '_'
+		}
+	}
+	return string(b)
+}
