@@ -55,6 +55,10 @@ type Alert struct {
 
 	FiredAt    time.Time `json:"fired_at"`
 	ResolvedAt time.Time `json:"resolved_at,omitzero"` // zero while firing
+	// NotifiedAt is when the evaluator last reported the alert as firing
+	// (zero for an alert that has only ever been suppressed): a suppressed
+	// alert that was notified before still owes its resolve.
+	NotifiedAt time.Time `json:"notified_at,omitzero"`
 	// Route names the notifiers this alert goes to.
 	Route []string `json:"route,omitempty"`
 }
