@@ -1,0 +1,159 @@
+package api
+
+import (
+	"fmt"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/spanslo/spanslo/burnrate"
+	"github.com/spanslo/spanslo/slo"
+)
+
+// collector reads the current tracker at scrape time. Its label sets depend
+// on each SLO's group_by, which a reload may change, so it is an unchecked
+// collector (Describe sends nothing) and builds descriptors per scrape.
+type collector struct {
+	tracker func() *slo.Tracker
+	alerts  AlertSource
+	now     func() time.Time
+}
+
+func newCollector(tracker func() *slo.Tracker, alerts AlertSource, now func() time.Time) *collector {
+	return &collector{tracker: tracker, alerts: alerts, now: now}
+}
+
+// Describe sends no descriptors: the collector is unchecked.
+func (c *collector) Describe(chan<- *prometheus.Desc) {}
+
+const (
+	helpEvents    = "Weighted SLO events counted since start, by result (good or bad)."
+	helpObjective = "SLO objective as a ratio (0.999 for 99.9 %)."
+	helpBudget    = "Error budget remaining over the SLO window: 1 untouched, 0 spent, negative overspent."
+	helpSLI       = "SLI (good/total) over the SLO window; 1 without events."
+	helpBurn      = "Burn rate over each window the SLO's alert rules use."
+	helpZone      = "Budget policy zone: 1 for the current zone, 0 for the others."
+	helpAlert     = "Alert rule state per series: 1 for the current state, 0 for the others."
+)
+
+var (
+	zones       = []slo.Zone{slo.ZoneNormal, slo.ZoneCaution, slo.ZoneFreeze}
+	alertStates = []string{"ok", "low_traffic", string(burnrate.StateSuppressed), string(burnrate.StateFiring)}
+)
+
+// Collect emits the metrics of every series. The event counters follow the
+// naming contract shared with the history store and the exported rules:
+// spanslo_events_total{slo, journey, result, <group-by labels>}.
+func (c *collector) Collect(ch chan<- prometheus.Metric) {
+	tr := c.tracker()
+	if tr == nil {
+		return
+	}
+	now := c.now()
+	for _, ss := range tr.SLOs() {
+		o := ss.SLO
+		base := []string{"slo", "journey"}
+		baseValues := []string{o.ID, o.Journey.Name}
+		ch <- gauge("spanslo_objective_ratio", helpObjective, base, baseValues, ratio(o.Objective))
+		names := append(append([]string(nil), base...), groupLabelNames(o.GroupBy)...)
+		for _, s := range ss.Series() {
+			c.collectSeries(ch, s, names, append(append([]string(nil), baseValues...), s.Labels...), now)
+		}
+	}
+}
+
+func (c *collector) collectSeries(ch chan<- prometheus.Metric, s *slo.Series, names, values []string, now time.Time) {
+	o := s.SLO
+	cum := s.Cumulative()
+	events := withLabel(names, "result")
+	ch <- counter("spanslo_events_total", helpEvents, events, withLabel(values, "good"), cum.Good)
+	ch <- counter("spanslo_events_total", helpEvents, events, withLabel(values, "bad"), cum.Bad())
+
+	st := s.Status(now)
+	ch <- gauge("spanslo_budget_remaining_ratio", helpBudget, names, values, st.BudgetRemaining)
+	ch <- gauge("spanslo_sli_ratio", helpSLI, names, values, st.SLI)
+	for _, d := range burnWindows(o) {
+		br := s.Rolling(now, d).BurnRate(o.Objective)
+		ch <- gauge("spanslo_burn_rate", helpBurn, withLabel(names, "window"), withLabel(values, slo.FormatDuration(d)), br)
+	}
+	for _, z := range zones {
+		ch <- gauge("spanslo_zone", helpZone, withLabel(names, "zone"), withLabel(values, string(z)), boolValue(st.Zone == z))
+	}
+	if c.alerts == nil {
+		return
+	}
+	alertNames := append(append(append([]string(nil), names...), "rule", "severity"), "state")
+	for _, rs := range c.alerts.Rules(s.ID) {
+		for _, state := range alertStates {
+			v := append(append(append([]string(nil), values...), rs.Rule, rs.Severity), state)
+			ch <- gauge("spanslo_alert_state", helpAlert, alertNames, v, boolValue(rs.State == state))
+		}
+	}
+}
+
+// withLabel copies names and adds one, so the shared slice is never
+// appended to in place.
+func withLabel(names []string, name string) []string {
+	return append(append(make([]string, 0, len(names)+1), names...), name)
+}
+
+func gauge(name, help string, labels, values []string, v float64) prometheus.Metric {
+	return constMetric(name, help, prometheus.GaugeValue, labels, values, v)
+}
+
+func counter(name, help string, labels, values []string, v float64) prometheus.Metric {
+	return constMetric(name, help, prometheus.CounterValue, labels, values, v)
+}
+
+// constMetric never panics inside a scrape: a bad label value (invalid
+// UTF-8 from a span attribute) becomes a scrape error for that metric.
+func constMetric(name, help string, t prometheus.ValueType, labels, values []string, v float64) prometheus.Metric {
+	desc := prometheus.NewDesc(name, help, labels, nil)
+	m, err := prometheus.NewConstMetric(desc, t, v, values...)
+	if err != nil {
+		return prometheus.NewInvalidMetric(desc, err)
+	}
+	return m
+}
+
+// ratio drops the float noise of percent/100 (99.9/100 is 0.9990000000000001).
+func ratio(f float64) float64 { return math.Round(f*1e12) / 1e12 }
+
+func boolValue(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// reservedLabels are spanslo's own label names; a group-by attribute that
+// maps onto one of them is renamed.
+var reservedLabels = map[string]bool{
+	"slo": true, "journey": true, "result": true, "window": true,
+	"zone": true, "rule": true, "severity": true, "state": true,
+}
+
+// groupLabelNames maps group-by attributes to label names with
+// slo.LabelName. A name that would clash with spanslo's own labels, or use
+// Prometheus' reserved "__" prefix, gets an "exported_" prefix, as Prometheus
+// does for clashing target labels; two attributes mapping to one name (a.b
+// and a_b) keep the first and number the next.
+func groupLabelNames(groupBy []string) []string {
+	out := make([]string, len(groupBy))
+	seen := map[string]bool{}
+	for i, attr := range groupBy {
+		n := slo.LabelName(attr)
+		if reservedLabels[n] || strings.HasPrefix(n, "__") {
+			n = "exported_" + n
+		}
+		base := n
+		for k := 2; seen[n]; k++ {
+			n = fmt.Sprintf("%s_%d", base, k)
+		}
+		seen[n] = true
+		out[i] = n
+	}
+	return out
+}
