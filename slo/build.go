@@ -42,10 +42,10 @@ func (b *builder) build(f *fileYAML) *Config {
 			continue
 		}
 		if prev, dup := seen[j.Name]; dup {
-			b.add(jy.Name.Line, "journey %q: duplicate journey name (first defined at line %d)", j.Name, prev)
+			b.add(lineOr(jy.Name.Line, jy.line), "journey %q: duplicate journey name (first defined at line %d)", j.Name, prev)
 			continue
 		}
-		seen[j.Name] = jy.Name.Line
+		seen[j.Name] = lineOr(jy.Name.Line, jy.line)
 		cfg.Journeys = append(cfg.Journeys, j)
 		cfg.SLOs = append(cfg.SLOs, j.SLOs...)
 	}
@@ -68,6 +68,7 @@ func (b *builder) url(p pos[string], key string) string {
 type defaultsSpec struct {
 	window    pos[string]
 	timeZone  pos[string]
+	win       Window
 	minEvents float64
 	zones     Zones
 	rules     []ruleYAML
@@ -78,6 +79,7 @@ func (b *builder) defaults(d *defaultsYAML) defaultsSpec {
 	if !spec.window.Set {
 		spec.window = pos[string]{V: "30d"}
 	}
+	spec.win = b.parseWindow(spec.window, spec.timeZone, "defaults: ")
 	if d.MinEvents.Set {
 		if d.MinEvents.V < 0 {
 			b.add(d.MinEvents.Line, "defaults: min_events %v is negative", d.MinEvents.V)
@@ -107,8 +109,8 @@ func (b *builder) zones(z *zonesYAML, base Zones, prefix string) Zones {
 		}
 		*p.dst = p.v.V / 100
 	}
-	if out.Freeze > out.Caution {
-		b.add(z.Freeze.Line, "%szones: freeze (%v %%) must not be above caution (%v %%)", prefix, out.Freeze*100, out.Caution*100)
+	if out.Freeze > out.Caution && base.Freeze <= base.Caution {
+		b.add(lineOr(z.Freeze.Line, z.Caution.Line), "%szones: freeze (%v %%) must not be above caution (%v %%)", prefix, out.Freeze*100, out.Caution*100)
 	}
 	return out
 }
@@ -118,11 +120,11 @@ func (b *builder) buildNotifiers(cfg *Config, ns []notifierYAML) {
 		ny := &ns[i]
 		name := ny.Name.V
 		if !ny.Name.Set || !nameRE.MatchString(name) {
-			b.add(ny.Name.Line, "notifier: name %q must be letters, digits, '.', '_' or '-'", name)
+			b.add(lineOr(ny.Name.Line, ny.line), "notifier: name %q must be letters, digits, '.', '_' or '-'", name)
 			continue
 		}
 		if _, dup := cfg.Notifiers[name]; dup {
-			b.add(ny.Name.Line, "notifier %q: duplicate notifier name", name)
+			b.add(lineOr(ny.Name.Line, ny.line), "notifier %q: duplicate notifier name", name)
 			continue
 		}
 		n := &Notifier{Name: name, Type: ny.Type.V, Options: map[string]string{}}
@@ -150,7 +152,7 @@ func (b *builder) buildNotifiers(cfg *Config, ns []notifierYAML) {
 			}
 			b.notFor(ny.RoutingKeyEnv, ny.RoutingKeyFile, ny.Source, ny.Component, prefix, "slack")
 		default:
-			b.add(lineOr(ny.Type.Line, ny.Name.Line), "%stype %q is not supported (use pagerduty or slack)", prefix, n.Type)
+			b.add(lineOr(ny.Type.Line, lineOr(ny.Name.Line, ny.line)), "%stype %q is not supported (use pagerduty or slack)", prefix, n.Type)
 			continue
 		}
 		if inline.Set {
@@ -165,7 +167,7 @@ func (b *builder) buildNotifiers(cfg *Config, ns []notifierYAML) {
 		case secretFile.Set:
 			n.SecretFile = secretFile.V
 		case !inline.Set:
-			b.add(ny.Name.Line, "%sneeds %s_env or %s_file", prefix, secretKey, secretKey)
+			b.add(lineOr(ny.Name.Line, ny.line), "%sneeds %s_env or %s_file", prefix, secretKey, secretKey)
 		}
 		cfg.Notifiers[name] = n
 	}
@@ -224,16 +226,15 @@ func known(cfg *Config) string {
 
 func (b *builder) journey(cfg *Config, jy *journeyYAML, def defaultsSpec) *Journey {
 	if !jy.Name.Set || !nameRE.MatchString(jy.Name.V) {
-		b.add(jy.Name.Line, "journey: name %q must be letters, digits, '.', '_' or '-'", jy.Name.V)
+		b.add(lineOr(jy.Name.Line, jy.line), "journey: name %q must be letters, digits, '.', '_' or '-'", jy.Name.V)
 		return nil
 	}
 	j := &Journey{Name: jy.Name.V, Description: jy.Description}
 	prefix := fmt.Sprintf("journey %q: ", j.Name)
-	b.journeys = append(b.journeys, marker{jy.Name.Line, prefix})
-	j.Match = b.matcher(&jy.Match, prefix, jy.Name.Line)
+	j.Match = b.matcher(&jy.Match, prefix, lineOr(jy.Name.Line, jy.line))
 	runbook := b.url(jy.Runbook, prefix+"runbook")
 	if len(jy.SLOs) == 0 {
-		b.add(jy.Name.Line, "%sno slos defined", prefix)
+		b.add(lineOr(jy.Name.Line, jy.line), "%sno slos defined", prefix)
 	}
 	seen := map[string]int{}
 	for i := range jy.SLOs {
@@ -243,10 +244,10 @@ func (b *builder) journey(cfg *Config, jy *journeyYAML, def defaultsSpec) *Journ
 			continue
 		}
 		if prev, dup := seen[s.Name]; dup {
-			b.add(sy.Name.Line, "slo %q: duplicate id (first defined at line %d)", s.ID, prev)
+			b.add(lineOr(sy.Name.Line, sy.line), "slo %q: duplicate id (first defined at line %d)", s.ID, prev)
 			continue
 		}
-		seen[s.Name] = sy.Name.Line
+		seen[s.Name] = lineOr(sy.Name.Line, sy.line)
 		j.SLOs = append(j.SLOs, s)
 	}
 	return j
@@ -303,15 +304,14 @@ func (b *builder) matcher(my *matchYAML, prefix string, line int) *Matcher {
 
 func (b *builder) slo(cfg *Config, j *Journey, sy *sloYAML, def defaultsSpec, runbook string) *SLO {
 	if !sy.Name.Set || !nameRE.MatchString(sy.Name.V) {
-		b.add(sy.Name.Line, "journey %q: slo name %q must be letters, digits, '.', '_' or '-'", j.Name, sy.Name.V)
+		b.add(lineOr(sy.Name.Line, sy.line), "journey %q: slo name %q must be letters, digits, '.', '_' or '-'", j.Name, sy.Name.V)
 		return nil
 	}
-	s := &SLO{ID: j.Name + "/" + sy.Name.V, Journey: j, Name: sy.Name.V, Description: sy.Description, Line: sy.Name.Line}
+	s := &SLO{ID: j.Name + "/" + sy.Name.V, Journey: j, Name: sy.Name.V, Description: sy.Description, Line: lineOr(sy.Name.Line, sy.line)}
 	prefix := fmt.Sprintf("slo %q: ", s.ID)
-	b.slos = append(b.slos, marker{sy.Name.Line, prefix})
 	switch o := sy.Objective; {
 	case !o.Set:
-		b.add(sy.Name.Line, "%sobjective is required (a percentage such as 99.9)", prefix)
+		b.add(lineOr(sy.Name.Line, sy.line), "%sobjective is required (a percentage such as 99.9)", prefix)
 	case !(o.V > 0 && o.V < 100) || math.IsNaN(o.V):
 		b.add(o.Line, "%sobjective %v is not in (0, 100)", prefix, o.V)
 	default:
@@ -331,19 +331,27 @@ func (b *builder) slo(cfg *Config, j *Journey, sy *sloYAML, def defaultsSpec, ru
 		}
 		minEvents = sy.MinEvents.V
 	}
-	s.Rules = b.rules(cfg, s, def.rules, sy.Alerts, minEvents, prefix)
+	s.Rules = b.rules(cfg, s, def.rules, sy.Alerts, minEvents, prefix, lineOr(sy.Window.Line, lineOr(sy.Name.Line, sy.line)))
 	b.groupBy(s, sy, prefix)
 	return s
 }
 
 func (b *builder) window(sy *sloYAML, def defaultsSpec, prefix string) Window {
-	w, tz := sy.Window, sy.TimeZone
+	if !sy.Window.Set && !sy.TimeZone.Set {
+		return def.win // already checked, and reported once, with the defaults
+	}
+	w := sy.Window
 	if !w.Set {
 		w = def.window
 	}
-	if !tz.Set {
-		tz = def.timeZone
+	win := b.parseWindow(w, sy.TimeZone, prefix)
+	if !sy.TimeZone.Set {
+		win.Location = def.win.Location
 	}
+	return win
+}
+
+func (b *builder) parseWindow(w, tz pos[string], prefix string) Window {
 	win := Window{Location: time.UTC}
 	if tz.Set {
 		loc, err := time.LoadLocation(tz.V)
@@ -361,21 +369,23 @@ func (b *builder) window(sy *sloYAML, def defaultsSpec, prefix string) Window {
 	d, err := ParseDuration(w.V)
 	switch {
 	case err != nil:
-		b.add(w.Line, "%swindow: %v (use a duration such as 30d, or week, month, quarter)", prefix, err)
+		b.add(w.Line, "%swindow: %v; use a duration such as 30d, or week, month, quarter", prefix, err)
 	case d < time.Hour || d%Coarse != 0:
 		b.add(w.Line, "%swindow %s must be a whole number of hours, at least 1h", prefix, w.V)
 	case d > 400*24*time.Hour:
 		b.add(w.Line, "%swindow %s is longer than 400d", prefix, w.V)
 	default:
 		win.Rolling = d
+		return win
 	}
+	win.Rolling = 30 * 24 * time.Hour // keep checking the rest against the default
 	return win
 }
 
 func (b *builder) sli(s *SLO, sy *sloYAML, prefix string) {
 	switch {
 	case sy.Availability != nil && sy.Latency != nil:
-		b.add(sy.Name.Line, "%sset either availability or latency, not both", prefix)
+		b.add(lineOr(sy.Name.Line, sy.line), "%sset either availability or latency, not both", prefix)
 	case sy.Availability != nil:
 		s.Kind = Availability
 		a := sy.Availability
@@ -388,7 +398,7 @@ func (b *builder) sli(s *SLO, sy *sloYAML, prefix string) {
 			b.add(a.HTTPStatus.Line, "%savailability: %v", prefix, err)
 		}
 		s.GoodStatus = set
-		if a.MaxDuration.Set {
+		if a.MaxDuration.Set && !a.MaxDuration.Bad {
 			if a.MaxDuration.D <= 0 {
 				b.add(a.MaxDuration.Line, "%savailability: max_duration must be positive", prefix)
 			}
@@ -397,12 +407,12 @@ func (b *builder) sli(s *SLO, sy *sloYAML, prefix string) {
 	case sy.Latency != nil:
 		s.Kind = Latency
 		t := sy.Latency.Threshold
-		if !t.Set || t.D <= 0 {
-			b.add(lineOr(t.Line, sy.Name.Line), "%slatency: threshold is required and must be positive (e.g. 800ms)", prefix)
+		if !t.Bad && (!t.Set || t.D <= 0) {
+			b.add(lineOr(t.Line, lineOr(sy.Name.Line, sy.line)), "%slatency: threshold is required and must be positive (e.g. 800ms)", prefix)
 		}
 		s.Threshold = t.D
 	default:
-		b.add(sy.Name.Line, "%sneeds an SLI: availability or latency", prefix)
+		b.add(lineOr(sy.Name.Line, sy.line), "%sneeds an SLI: availability or latency", prefix)
 	}
 }
 

@@ -66,9 +66,14 @@ func Load(data []byte, file string) (*Config, error) {
 		b.decodeErrs = te.Errors // reported once journeys are known, with their names
 	case err != nil:
 		line, msg := splitLine(strings.TrimPrefix(err.Error(), "yaml: "))
+		if line == 0 {
+			// yaml.v3 gives no line for errors found at the end of the input.
+			line = max(1, bytes.Count(data, []byte("\n")))
+		}
 		b.add(line, "%s", msg)
 		return nil, b.problems
 	}
+	b.findScopes(data, &f)
 	cfg := b.build(&f)
 	b.addDecodeErrors()
 	if len(b.problems) > 0 {
@@ -78,7 +83,7 @@ func Load(data []byte, file string) (*Config, error) {
 	return cfg, nil
 }
 
-var lineRE = regexp.MustCompile(`^line (\d+): (.*)$`)
+var lineRE = regexp.MustCompile(`(?s)^line (\d+): (.*)$`)
 
 func splitLine(s string) (int, string) {
 	if m := lineRE.FindStringSubmatch(s); m != nil {
@@ -97,21 +102,107 @@ var schemaNames = map[string]string{
 }
 
 var unknownFieldRE = regexp.MustCompile(`^field (\S+) not found in type (\S+)$`)
-var cannotRE = regexp.MustCompile("^cannot unmarshal !!(\\w+) `(.*)` into (\\S+)$")
+var cannotRE = regexp.MustCompile("(?s)^cannot unmarshal !!(\\w+) `(.*)` into (\\S+)$")
 
-// marker remembers where a journey or SLO starts, to name it in errors that
-// yaml.v3 reports with a line only.
-type marker struct {
-	line   int
-	prefix string
+// scope is the line range of a journey or SLO in the file, to name it in
+// errors that yaml.v3 reports with a line only.
+type scope struct {
+	from, to int
+	prefix   string
 }
 
 type builder struct {
 	file       string
 	problems   Problems
 	decodeErrs []string
-	journeys   []marker
-	slos       []marker
+	scopes     []scope // outer scopes before inner ones
+}
+
+// findScopes walks the raw YAML tree for journeys and their SLOs, and notes
+// where every list item starts, for items that lack a name.
+func (b *builder) findScopes(data []byte, f *fileYAML) {
+	var root yaml.Node
+	if yaml.Unmarshal(data, &root) != nil || len(root.Content) == 0 {
+		return
+	}
+	top := root.Content[0]
+	for i, j := range mappingValue(top, "journeys").seq() {
+		jname := mappingValue(j, "name").scalar()
+		b.scopes = append(b.scopes, scope{j.Line, lastLine(j), fmt.Sprintf("journey %q: ", jname)})
+		if i < len(f.Journeys) {
+			f.Journeys[i].line = j.Line
+		}
+		for k, s := range mappingValue(j, "slos").seq() {
+			id := jname + "/" + mappingValue(s, "name").scalar()
+			b.scopes = append(b.scopes, scope{s.Line, lastLine(s), fmt.Sprintf("slo %q: ", id)})
+			if i < len(f.Journeys) && k < len(f.Journeys[i].SLOs) {
+				sy := &f.Journeys[i].SLOs[k]
+				sy.line = s.Line
+				for r, a := range mappingValue(s, "alerts").seq() {
+					if r < len(sy.Alerts) {
+						sy.Alerts[r].line = a.Line
+					}
+				}
+			}
+		}
+	}
+	for i, n := range mappingValue(top, "notifiers").seq() {
+		if i < len(f.Notifiers) {
+			f.Notifiers[i].line = n.Line
+		}
+	}
+	for r, a := range mappingValue(mappingValue(top, "defaults").Node, "alerts").seq() {
+		if r < len(f.Defaults.Alerts) {
+			f.Defaults.Alerts[r].line = a.Line
+		}
+	}
+}
+
+// scopeOf names the innermost journey or SLO that holds line.
+func (b *builder) scopeOf(line int) string {
+	prefix := ""
+	for _, s := range b.scopes {
+		if line >= s.from && line <= s.to {
+			prefix = s.prefix
+		}
+	}
+	return prefix
+}
+
+type node struct{ *yaml.Node }
+
+func mappingValue(n *yaml.Node, key string) node {
+	if n == nil || n.Kind != yaml.MappingNode {
+		return node{}
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key {
+			return node{n.Content[i+1]}
+		}
+	}
+	return node{}
+}
+
+func (n node) seq() []*yaml.Node {
+	if n.Node == nil || n.Kind != yaml.SequenceNode {
+		return nil
+	}
+	return n.Content
+}
+
+func (n node) scalar() string {
+	if n.Node == nil || n.Kind != yaml.ScalarNode {
+		return ""
+	}
+	return n.Value
+}
+
+func lastLine(n *yaml.Node) int {
+	l := n.Line
+	for _, c := range n.Content {
+		l = max(l, lastLine(c))
+	}
+	return l
 }
 
 func (b *builder) add(line int, format string, args ...any) {
@@ -127,16 +218,10 @@ func (b *builder) addDecodeErrors() {
 				where = m[2]
 			}
 			msg = fmt.Sprintf("unknown key %q in %s", m[1], where)
-			switch m[2] {
-			case "slo.sloYAML", "slo.availabilityYAML", "slo.latencyYAML", "slo.ruleYAML":
-				msg = nearest(b.slos, b.journeys, line) + msg
-			case "slo.journeyYAML", "slo.matchYAML":
-				msg = nearest(b.journeys, nil, line) + msg
-			}
 		} else if m := cannotRE.FindStringSubmatch(msg); m != nil {
 			msg = fmt.Sprintf("%q is not a valid %s", m[2], goTypeWord(m[3]))
 		}
-		b.add(line, "%s", msg)
+		b.add(line, "%s%s", b.scopeOf(line), msg)
 	}
 }
 
@@ -157,20 +242,4 @@ func goTypeWord(t string) string {
 		return w + " (expected a mapping)"
 	}
 	return "value"
-}
-
-// nearest names the closest journey or SLO defined before line.
-func nearest(primary, fallback []marker, line int) string {
-	for _, ms := range [][]marker{primary, fallback} {
-		best := -1
-		for i, m := range ms {
-			if m.line <= line {
-				best = i
-			}
-		}
-		if best >= 0 {
-			return ms[best].prefix
-		}
-	}
-	return ""
 }

@@ -44,13 +44,24 @@ func (c Counts) BudgetRemaining(objective float64) float64 {
 
 // ring is a circular array of buckets indexed by absolute bucket number
 // (unix time / resolution). It holds the buckets (head-len, head]; adding
-// beyond head advances it and clears what it passes.
+// beyond head advances it and clears what it passes. Slots are found from
+// head's slot by offset, so the hot path does no division.
 type ring struct {
-	buckets []Counts
-	head    int64
+	buckets  []Counts
+	head     int64 // newest bucket index
+	headSlot int64 // its slot
 }
 
 func newRing(n int) ring { return ring{buckets: make([]Counts, n)} }
+
+// slot returns where bucket idx lives; idx must be in (head-len, head].
+func (r *ring) slot(idx int64) int64 {
+	s := r.headSlot - (r.head - idx)
+	if s < 0 {
+		s += int64(len(r.buckets))
+	}
+	return s
+}
 
 func (r *ring) add(idx int64, good, total float64) bool {
 	n := int64(len(r.buckets))
@@ -58,16 +69,22 @@ func (r *ring) add(idx int64, good, total float64) bool {
 	case idx > r.head:
 		if idx-r.head >= n {
 			clear(r.buckets)
+			r.headSlot = 0
 		} else {
-			for i := r.head + 1; i <= idx; i++ {
-				r.buckets[mod(i, n)] = Counts{}
+			s := r.headSlot
+			for i := r.head; i < idx; i++ {
+				if s++; s == n {
+					s = 0
+				}
+				r.buckets[s] = Counts{}
 			}
+			r.headSlot = s
 		}
 		r.head = idx
 	case idx <= r.head-n:
 		return false
 	}
-	b := &r.buckets[mod(idx, n)]
+	b := &r.buckets[r.slot(idx)]
 	b.Good += good
 	b.Total += total
 	return true
@@ -82,11 +99,18 @@ func (r *ring) sum(from, to int64) Counts {
 	from = max(from, r.oldest())
 	to = min(to, r.head)
 	var c Counts
+	if from > to {
+		return c
+	}
 	n := int64(len(r.buckets))
-	for i := from; i <= to; i++ {
-		b := r.buckets[mod(i, n)]
+	s := r.slot(from)
+	for k := to - from; k >= 0; k-- {
+		b := &r.buckets[s]
 		c.Good += b.Good
 		c.Total += b.Total
+		if s++; s == n {
+			s = 0
+		}
 	}
 	return c
 }
@@ -95,15 +119,7 @@ func (r *ring) get(idx int64) Counts {
 	if idx < r.oldest() || idx > r.head {
 		return Counts{}
 	}
-	return r.buckets[mod(idx, int64(len(r.buckets)))]
-}
-
-func mod(i, n int64) int64 {
-	m := i % n
-	if m < 0 {
-		m += n
-	}
-	return m
+	return r.buckets[r.slot(idx)]
 }
 
 func floorDiv(a, b int64) int64 {

@@ -8,7 +8,7 @@ import (
 // rules resolves an SLO's alert rules: the workbook defaults scaled to the
 // SLO's period, then the defaults block, then the SLO's own list, merged by
 // rule name (a rule with a new name is added; disabled: true removes one).
-func (b *builder) rules(cfg *Config, s *SLO, defaults, own []ruleYAML, minEvents float64, prefix string) []Rule {
+func (b *builder) rules(cfg *Config, s *SLO, defaults, own []ruleYAML, minEvents float64, prefix string, windowLine int) []Rule {
 	period := s.Window.Period()
 	rules := DefaultRules(period)
 	for i := range rules {
@@ -27,7 +27,7 @@ func (b *builder) rules(cfg *Config, s *SLO, defaults, own []ruleYAML, minEvents
 	}
 	for _, r := range rules {
 		if length > 0 && r.Long > length {
-			b.add(s.Line, "%salert rule %q: long window %s is longer than the SLO window %s", prefix, r.Name, FormatDuration(r.Long), s.Window)
+			b.add(windowLine, "%salert rule %q: long window %s is longer than the SLO window %s", prefix, r.Name, FormatDuration(r.Long), s.Window)
 		}
 	}
 	return rules
@@ -35,7 +35,7 @@ func (b *builder) rules(cfg *Config, s *SLO, defaults, own []ruleYAML, minEvents
 
 func (b *builder) mergeRule(cfg *Config, rules []Rule, ry *ruleYAML, minEvents float64, period time.Duration, prefix string) []Rule {
 	if !ry.Name.Set || !nameRE.MatchString(ry.Name.V) {
-		b.add(ry.Name.Line, "%salert rule: name %q must be letters, digits, '.', '_' or '-'", prefix, ry.Name.V)
+		b.add(lineOr(ry.Name.Line, ry.line), "%salert rule: name %q must be letters, digits, '.', '_' or '-'", prefix, ry.Name.V)
 		return rules
 	}
 	idx := -1
@@ -67,7 +67,7 @@ func (b *builder) mergeRule(cfg *Config, rules []Rule, ry *ruleYAML, minEvents f
 		dst *time.Duration
 		key string
 	}{{ry.Long, &r.Long, "long"}, {ry.Short, &r.Short, "short"}} {
-		if !w.d.Set {
+		if !w.d.Set || w.d.Bad {
 			continue
 		}
 		windowsChanged = true
@@ -108,7 +108,7 @@ func (b *builder) mergeRule(cfg *Config, rules []Rule, ry *ruleYAML, minEvents f
 	if u := b.url(ry.Runbook, rp+"runbook"); u != "" {
 		r.Runbook = u
 	}
-	line := ry.Name.Line
+	line := lineOr(ry.Name.Line, ry.line)
 	switch {
 	case r.Severity == "":
 		b.add(line, "%sseverity is required (page or ticket)", rp)

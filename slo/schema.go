@@ -49,6 +49,7 @@ type notifierYAML struct {
 	Group     pos[string] `yaml:"group"`
 	Channel   pos[string] `yaml:"channel"`
 	Username  pos[string] `yaml:"username"`
+	line      int         // where the item starts, for items without a name
 }
 
 type routesYAML struct {
@@ -63,6 +64,7 @@ type journeyYAML struct {
 	Runbook     pos[string] `yaml:"runbook"`
 	Match       matchYAML   `yaml:"match"`
 	SLOs        []sloYAML   `yaml:"slos"`
+	line        int
 }
 
 type matchYAML struct {
@@ -90,6 +92,7 @@ type sloYAML struct {
 	Runbook      pos[string]       `yaml:"runbook"`
 	GroupBy      pos[stringList]   `yaml:"group_by"`
 	MaxSeries    pos[int]          `yaml:"max_series"`
+	line         int
 }
 
 type availabilityYAML struct {
@@ -112,6 +115,7 @@ type ruleYAML struct {
 	Route     pos[stringList] `yaml:"route"`
 	Runbook   pos[string]     `yaml:"runbook"`
 	Disabled  bool            `yaml:"disabled"`
+	line      int
 }
 
 // pos is a leaf value with the line it was written on.
@@ -152,15 +156,18 @@ type durationYAML struct {
 	D    time.Duration
 	Line int
 	Set  bool
+	Bad  bool // already reported as unreadable
 }
 
 func (d *durationYAML) UnmarshalYAML(n *yaml.Node) error {
 	d.Line, d.Set = n.Line, true
 	if n.Kind != yaml.ScalarNode {
+		d.Bad = true
 		return lineError(n, "expected a duration such as 5m, 1h or 30d")
 	}
 	v, err := ParseDuration(n.Value)
 	if err != nil {
+		d.Bad = true
 		return lineError(n, err.Error())
 	}
 	d.D = v
