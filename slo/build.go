@@ -277,7 +277,13 @@ func (b *builder) matcher(my *matchYAML, prefix string, line int) *Matcher {
 		}
 		m.conds = append(m.conds, attrCond{key: key, resource: resource, cond: cond})
 	}
-	add("service.name", true, my.Service)
+	if my.Service != nil {
+		if c, err := compileCond(*my.Service); err != nil {
+			b.add(my.Service.Line, "%smatch: service: %v", prefix, err)
+		} else {
+			m.service = &c
+		}
+	}
 	add("http.route", false, my.HTTPRoute)
 	add("http.request.method", false, my.HTTPMethod)
 	for _, k := range sortedKeys(my.ResourceAttributes) {
@@ -296,7 +302,7 @@ func (b *builder) matcher(my *matchYAML, prefix string, line int) *Matcher {
 			m.spanName = &c
 		}
 	}
-	if len(m.conds) == 0 && m.spanName == nil && m.kinds == 0 {
+	if len(m.conds) == 0 && m.spanName == nil && m.kinds == 0 && m.service == nil {
 		b.add(line, "%smatch: no conditions; a journey needs at least one (service, span_name, http_route…)", prefix)
 	}
 	return m

@@ -115,16 +115,26 @@ type attrCond struct {
 type Matcher struct {
 	EntryOnly bool
 	kinds     uint8 // bit per SpanKind; 0 = any
+	service   *Cond // on the resource's service.name
 	conds     []attrCond
 	spanName  *Cond
 }
 
 // Match reports whether the span belongs to the journey.
 func (m *Matcher) Match(s Span) bool {
-	if m.kinds != 0 && m.kinds&(1<<uint(s.Kind())) == 0 {
+	svc, ok := s.ResourceAttr("service.name")
+	return m.match(s, IsEntry(s), svc, ok)
+}
+
+// match is Match with the facts every journey needs read once per span.
+func (m *Matcher) match(s Span, entry bool, svc Value, svcOK bool) bool {
+	if m.EntryOnly && !entry {
 		return false
 	}
-	if m.EntryOnly && !IsEntry(s) {
+	if m.service != nil && !m.service.Match(svc, svcOK) {
+		return false
+	}
+	if m.kinds != 0 && m.kinds&(1<<uint(s.Kind())) == 0 {
 		return false
 	}
 	if m.spanName != nil && !m.spanName.MatchString(s.Name()) {

@@ -118,9 +118,11 @@ func (t *Tracker) Observe(span Span, weight float64, now time.Time) Outcome {
 func (t *Tracker) observe(span Span, weight float64, now time.Time) Outcome {
 	end := span.EndUnixNano()
 	out := Unmatched
+	entry := IsEntry(span)
+	svc, svcOK := span.ResourceAttr("service.name")
 	for i := range t.journeys {
 		tj := &t.journeys[i]
-		if !tj.j.Match.Match(span) {
+		if !tj.j.Match.match(span, entry, svc, svcOK) {
 			continue
 		}
 		if end > now.UnixNano()+int64(MaxFuture) {
