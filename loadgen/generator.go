@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"time"
 
@@ -48,6 +49,8 @@ type Options struct {
 	// back up. 0 means 1.
 	SampleRatio float64
 	Incidents   []Incident
+	// Journeys restricts the traffic to these journeys; empty means all.
+	Journeys []string
 }
 
 // Generator builds batches of traces. It is not safe for concurrent use;
@@ -82,9 +85,16 @@ func New(opts Options) (*Generator, error) {
 		}
 	}
 	g := &Generator{opts: opts, rng: rand.New(rand.NewPCG(opts.Seed, opts.Seed^0x9e3779b97f4a7c15)), Emitted: map[string]*Tally{}}
+	for _, name := range opts.Journeys {
+		if _, ok := JourneyNamed(name); !ok {
+			return nil, fmt.Errorf("unknown journey %q (known: %s)", name, strings.Join(Names(), ", "))
+		}
+	}
 	sum := 0.0
 	for _, j := range Journeys {
-		sum += j.Share
+		if len(opts.Journeys) == 0 || slices.Contains(opts.Journeys, j.Name) {
+			sum += j.Share
+		}
 		g.cumShare = append(g.cumShare, sum)
 		g.Emitted[j.Name] = &Tally{}
 	}

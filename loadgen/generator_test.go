@@ -95,3 +95,16 @@ func TestUnknownIncidentJourneyIsRefused(t *testing.T) {
 		t.Fatal("New accepted an incident on an unknown journey")
 	}
 }
+
+func TestJourneysRestrictTheMix(t *testing.T) {
+	g, err := New(Options{Seed: 5, Journeys: []string{"payment", "cancellation"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g.Traces(time.Now(), 200)
+	for name, tl := range g.Emitted {
+		if (name == "payment" || name == "cancellation") != (tl.Requests > 0) {
+			t.Errorf("%s got %d requests", name, tl.Requests)
+		}
+	}
+}
