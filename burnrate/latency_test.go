@@ -13,6 +13,7 @@ import (
 type span struct {
 	start, end int64
 	trace      slo.TraceID
+	customer   string // app.customer attribute, when set
 }
 
 func (s *span) Name() string           { return "POST /v1/bookings" }
@@ -23,8 +24,11 @@ func (s *span) StartUnixNano() int64   { return s.start }
 func (s *span) EndUnixNano() int64     { return s.end }
 func (s *span) TraceID() slo.TraceID   { return s.trace }
 func (s *span) Attr(k string) (slo.Value, bool) {
-	if k == "http.response.status_code" {
+	switch {
+	case k == "http.response.status_code":
 		return slo.IntValue(200), true
+	case k == "app.customer" && s.customer != "":
+		return slo.StringValue(s.customer), true
 	}
 	return slo.Value{}, false
 }

@@ -1,0 +1,162 @@
+package burnrate_test
+
+import (
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/spanslo/spanslo/burnrate"
+	"github.com/spanslo/spanslo/slo"
+)
+
+// burning returns an evaluator whose availability page-1h fired at minute
+// 1 of a total outage, ticked through minute 9, with its series.
+func burning(t *testing.T) (*burnrate.Evaluator, *slo.Tracker, *slo.Series) {
+	t.Helper()
+	tr := slo.NewTracker(loadConfig(t, testConfig))
+	s := series(t, tr, "booking/availability")
+	prefill(s, 100)
+	ev := burnrate.New(tr, burnrate.Options{})
+	if got := simulate(ev, s, 10, outage(0, 60, 1)); !slices.Equal(got, []string{"1m firing page-1h"}) {
+		t.Fatalf("timeline %q", got)
+	}
+	return ev, tr, s
+}
+
+func TestARestoredEvaluatorDoesNotNotifyAgainButStillResolves(t *testing.T) {
+	ev, tr, s := burning(t)
+	saved, err := ev.State()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(saved), "TEST_PD_KEY") {
+		t.Errorf("state holds a secret reference: %s", saved)
+	}
+	restarted := burnrate.New(tr, burnrate.Options{})
+	if err := restarted.Restore(saved); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := len(restarted.Alerts()), len(ev.Alerts()); got != want {
+		t.Fatalf("restored %d alerts, want %d", got, want)
+	}
+	got := simulate2(restarted, s, 10, 70, outage(0, 60, 1))
+	want := []string{"22m zone normal->caution", "33m zone caution->freeze", "44m firing budget-exhausted", "65m resolved page-1h", "65m firing page-6h"}
+	if !slices.Equal(got, want) {
+		t.Errorf("after restore:\n got %q\nwant %q", got, want)
+	}
+}
+
+func TestRestoreRejectsStateItCannotRead(t *testing.T) {
+	ev := burnrate.New(slo.NewTracker(loadConfig(t, testConfig)), burnrate.Options{})
+	for name, data := range map[string]string{
+		"not json":       "{",
+		"another format": `{"version":99}`,
+		"an odd state":   `{"version":1,"alerts":[{"key":"a/b","series":"a","rule":"b","state":"pending"}]}`,
+		"an odd zone":    `{"version":1,"zones":{"a":"panic"}}`,
+	} {
+		if err := ev.Restore([]byte(data)); err == nil {
+			t.Errorf("%s: restored", name)
+		}
+	}
+}
+
+func TestAReloadResolvesTheAlertsOfSeriesThatWentAway(t *testing.T) {
+	ev, _, _ := burning(t)
+	// The reloaded config drops the availability SLO.
+	reloaded := strings.Replace(testConfig, `      - name: availability
+        objective: 99.9
+        availability: {http_status: 2xx}
+`, "", 1)
+	tr2 := slo.NewTracker(loadConfig(t, reloaded))
+	ev.SetTracker(tr2)
+	got := timeline(ev.Tick(tickAt(10)))
+	if !slices.Equal(got, []string{"11m resolved page-1h"}) {
+		t.Errorf("tick after reload = %q, want page-1h resolved", got)
+	}
+	if rules := ev.Rules("booking/availability"); rules != nil {
+		t.Errorf("rules of a removed SLO: %+v", rules)
+	}
+	if rules := ev.Rules("booking/latency"); len(rules) != 5 {
+		t.Errorf("latency rules = %+v", rules)
+	}
+}
+
+func TestAReloadKeepsTheStateOfSeriesThatRemain(t *testing.T) {
+	ev, _, _ := burning(t)
+	tr2 := slo.NewTracker(loadConfig(t, testConfig))
+	s2 := series(t, tr2, "booking/availability")
+	prefill(s2, 100)
+	ev.SetTracker(tr2)
+	// The new tracker counts the same outage (its counters restored).
+	got := simulate(ev, s2, 12, outage(0, 60, 1))
+	if slices.Contains(got, "1m firing page-1h") || slices.Contains(got, "11m resolved page-1h") {
+		t.Errorf("reload re-notified or resolved a held alert: %q", got)
+	}
+}
+
+func TestResolvedAlertsAreListedForTheRetentionOnly(t *testing.T) {
+	now := start
+	tr := slo.NewTracker(loadConfig(t, testConfig))
+	s := series(t, tr, "booking/availability")
+	prefill(s, 100)
+	ev := burnrate.New(tr, burnrate.Options{Now: func() time.Time { return now }, ResolvedRetention: 10 * time.Minute})
+	simulate(ev, s, 40, outage(0, 30, 1)) // page-1h resolves at 35m
+	now = tickAt(40)
+	var resolved []burnrate.Alert
+	for _, a := range ev.Alerts() {
+		if a.State == burnrate.StateResolved {
+			resolved = append(resolved, a)
+		}
+	}
+	if len(resolved) != 1 || resolved[0].Rule != "page-1h" {
+		t.Fatalf("resolved alerts = %+v, want page-1h", resolved)
+	}
+	now = tickAt(46)
+	for _, a := range ev.Alerts() {
+		if a.Rule == "page-1h" {
+			t.Errorf("page-1h still listed 11 minutes after it resolved")
+		}
+	}
+}
+
+func TestAlertsAndRulesAreSafeWhileTicking(t *testing.T) {
+	tr := slo.NewTracker(loadConfig(t, testConfig))
+	s := series(t, tr, "booking/availability")
+	prefill(s, 100)
+	ev := burnrate.New(tr, burnrate.Options{})
+	var wg sync.WaitGroup
+	done := make(chan struct{})
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		simulate(ev, s, 60, outage(0, 30, 1))
+		close(done)
+	}()
+	go func() {
+		defer wg.Done()
+		for {
+			select {
+			case <-done:
+				return
+			default:
+			}
+			for _, a := range ev.Alerts() {
+				a.Route[0] = "mutated" // copies: never reaches the evaluator
+				a.Traces = nil
+			}
+			ev.Rules("booking/availability")
+			if _, err := ev.State(); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	}()
+	wg.Wait()
+	for _, a := range ev.Alerts() {
+		if a.Route[0] == "mutated" {
+			t.Errorf("Alerts shares its slices with the evaluator")
+		}
+	}
+}
