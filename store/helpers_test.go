@@ -1,0 +1,158 @@
+package store_test
+
+import (
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/spanslo/spanslo/slo"
+)
+
+// testYAML has a rolling and a calendar SLO, and a grouped one.
+const testYAML = `
+journeys:
+  - name: booking
+    match: {service: booking-api}
+    slos:
+      - name: availability
+        objective: 99.9
+        availability: {http_status: 2xx}
+      - name: latency
+        objective: 99
+        window: 7d
+        latency: {threshold: 800ms}
+        group_by: [app.tier]
+        max_series: 3
+  - name: search
+    match: {service: search-api}
+    slos:
+      - name: availability
+        objective: 99.5
+        window: month
+        availability: {http_status: 2xx}
+`
+
+func testConfig(t testing.TB) *slo.Config {
+	t.Helper()
+	cfg, err := slo.Load([]byte(testYAML), "slos.yaml")
+	if err != nil {
+		t.Fatalf("load: %v", err)
+	}
+	return cfg
+}
+
+type span struct {
+	service, tier string
+	end           time.Time
+	dur           time.Duration
+	code          int64
+	trace         slo.TraceID
+}
+
+func (s span) Name() string           { return "request" }
+func (s span) Kind() slo.SpanKind     { return slo.KindServer }
+func (s span) Status() slo.StatusCode { return slo.StatusUnset }
+func (s span) Parent() slo.Parent     { return slo.ParentNone }
+func (s span) StartUnixNano() int64   { return s.end.Add(-s.dur).UnixNano() }
+func (s span) EndUnixNano() int64     { return s.end.UnixNano() }
+func (s span) TraceID() slo.TraceID   { return s.trace }
+func (s span) ResourceAttr(k string) (slo.Value, bool) {
+	if k == "service.name" {
+		return slo.StringValue(s.service), true
+	}
+	return slo.Value{}, false
+}
+func (s span) Attr(k string) (slo.Value, bool) {
+	switch k {
+	case "http.response.status_code":
+		return slo.IntValue(s.code), true
+	case "app.tier":
+		return slo.StringValue(s.tier), s.tier != ""
+	}
+	return slo.Value{}, false
+}
+
+// clock is a fake clock tests advance by hand.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) Add(d time.Duration) time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+	return c.t
+}
+
+var start = time.Date(2026, 3, 3, 0, 0, 0, 0, time.UTC)
+
+var tiers = []string{"gold", "silver", "bronze"}
+
+// traffic observes one interval's spans ending at now: n per journey, every
+// third bad, the given share arriving late (ending 90 minutes ago), and
+// returns how many events it counted per SLO.
+func traffic(t testing.TB, tr *slo.Tracker, now time.Time, n int, late bool) {
+	t.Helper()
+	for i := range n {
+		code, dur := int64(200), 100*time.Millisecond
+		if i%3 == 0 {
+			code, dur = 500, 2*time.Second
+		}
+		end := now.Add(-time.Duration(i) * time.Second)
+		if late && i%5 == 0 {
+			end = now.Add(-90 * time.Minute)
+		}
+		var trace slo.TraceID
+		trace[0], trace[1], trace[2] = byte(i), byte(now.Unix()), byte(now.Unix()>>8)
+		for _, svc := range []string{"booking-api", "search-api"} {
+			sp := span{service: svc, tier: tiers[i%len(tiers)], end: end, dur: dur, code: code, trace: trace}
+			if o := tr.Observe(sp, 1, now); o != slo.Counted {
+				t.Fatalf("span %d at %v: %v", i, now, o)
+			}
+		}
+	}
+}
+
+// view is everything a restart must keep about a series.
+type view struct {
+	ID                 string
+	Status             slo.Status
+	R5m, R1h, R6h, R3d slo.Counts
+	Cumulative         slo.Counts
+	Hourly             []slo.Counts
+	Examples           []slo.Example
+}
+
+func views(tr *slo.Tracker, now time.Time) []view {
+	var out []view
+	for _, ss := range tr.SLOs() {
+		for _, s := range ss.Series() {
+			out = append(out, view{
+				ID: s.ID, Status: s.Status(now),
+				R5m: s.Rolling(now, 5*time.Minute), R1h: s.Rolling(now, time.Hour),
+				R6h: s.Rolling(now, 6*time.Hour), R3d: s.Rolling(now, 72*time.Hour),
+				Cumulative: s.Cumulative(), Hourly: s.Hourly(now.Add(-4*24*time.Hour), now),
+				Examples: s.Examples(8),
+			})
+		}
+	}
+	return out
+}
+
+// totalEvents is the cumulative weighted events of every series.
+func totalEvents(tr *slo.Tracker) float64 {
+	sum := 0.0
+	for _, ss := range tr.SLOs() {
+		for _, s := range ss.Series() {
+			sum += s.Cumulative().Total
+		}
+	}
+	return sum
+}
