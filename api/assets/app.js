@@ -131,6 +131,7 @@ async function getJSON(path) {
     err.status = res.status;
     throw err;
   }
+  if (body == null) throw new Error("the API answered something that is not JSON");
   return body;
 }
 
@@ -243,7 +244,7 @@ async function renderList(view) {
 
 // ---------- charts ----------
 
-const CH = { w: 1000, h: 300, left: 90, right: 20, top: 20, bottom: 40 };
+const CH = { w: 1000, h: 300, left: 125, right: 20, top: 20, bottom: 40 };
 
 function scaleX(i, n) {
   return CH.left + (n <= 1 ? 0 : (i / (n - 1)) * (CH.w - CH.left - CH.right));
@@ -317,7 +318,8 @@ function xLabels(g, start, step, n) {
 
 function budgetChart(d, s) {
   const v = s.history.budget_remaining;
-  const lo = Math.min(0, ...v);
+  // An overspent budget is clipped at -100 % so the zone lines stay readable.
+  const lo = Math.max(-1, Math.min(0, ...v));
   return lineChart({
     values: v, start: s.history.start, step: s.history.step_seconds, lo, hi: 1, area: true,
     title: "error budget remaining over the window",
@@ -343,34 +345,37 @@ function sliChart(d, s) {
   });
 }
 
-// timelineChart draws each alert as a bar from fired to resolved (or now)
-// over the same span as the budget chart, one row per rule.
+// timelineChart draws each alert as a bar from fired to resolved (or now),
+// one row per rule, over the span of the alerts shown (at least a day).
 function timelineChart(s) {
-  const start = new Date(s.history.start).getTime();
   const end = Date.now();
+  const oldest = Math.min(end - 86400000, ...s.alert_timeline.map((a) => new Date(a.fired_at).getTime()));
+  const start = Math.max(new Date(s.history.start).getTime(), end - (end - oldest) * 1.1);
   const rules = [...new Set(s.alert_timeline.map((a) => a.rule))];
+  const left = 180;
   const rowH = 44;
-  const h = Math.max(1, rules.length) * rowH + 50;
+  const h = rules.length * rowH + 50;
+  const x = (t) => left + ((t - start) / (end - start || 1)) * (CH.w - left - CH.right);
   const g = svg("svg", { class: "chart", viewBox: "0 0 " + CH.w + " " + h, role: "img", "aria-label": "alert timeline" });
-  const x = (t) => CH.left + 80 + ((t - start) / (end - start || 1)) * (CH.w - CH.left - 80 - CH.right);
   rules.forEach((r, i) => {
-    const y = 10 + i * rowH;
-    g.append(svg("text", { class: "tl-label", x: CH.left + 70, y: y + 28, "text-anchor": "end" }, r));
-    g.append(svg("line", { class: "grid-line", x1: x(start), x2: x(end), y1: y + rowH - 4, y2: y + rowH - 4 }));
+    const y = 6 + i * rowH;
+    g.append(svg("text", { class: "tl-label", x: left - 12, y: y + 28, "text-anchor": "end" }, r));
+    g.append(svg("line", { class: "grid-line", x1: left, x2: CH.w - CH.right, y1: y + rowH - 2, y2: y + rowH - 2 }));
   });
   for (const a of s.alert_timeline) {
     const i = rules.indexOf(a.rule);
     const from = Math.max(start, new Date(a.fired_at).getTime());
     const to = a.resolved_at ? new Date(a.resolved_at).getTime() : end;
     const x1 = x(from);
-    const w = Math.max(6, x(to) - x1);
-    g.append(svg("rect", { class: "tl-bar state-" + a.state, x: x1, y: 14 + i * rowH, width: w, height: rowH - 16, rx: 4 },
+    g.append(svg("rect", { class: "tl-bar state-" + a.state, x: x1, y: 10 + i * rowH, width: Math.max(6, x(to) - x1), height: rowH - 16, rx: 4 },
       svg("title", null, a.rule + " " + a.state + " from " + dateTime(a.fired_at))));
   }
-  const n = Math.max(2, Math.round((end - start) / 3600000) + 1);
-  const axis = svg("g", { transform: "translate(0," + (h - CH.h) + ")" });
-  xLabels(axis, s.history.start, 3600, n);
-  g.append(axis);
+  const long = end - start > 2 * 86400000;
+  for (let k = 0; k < 5; k++) {
+    const t = new Date(start + ((end - start) * k) / 4);
+    const label = long ? shortDate(t) : t.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+    g.append(svg("text", { x: x(t.getTime()), y: h - 8, "text-anchor": k === 0 ? "start" : k === 4 ? "end" : "middle" }, label));
+  }
   return g;
 }
 
@@ -392,10 +397,10 @@ function rulesTable(s, d) {
       el("td", null, el("span", { class: "state state-" + (r.state || "unknown") }, (r.state || "–").replace("_", " "))),
     ),
   );
-  return el("table", { class: "rules" },
-    el("thead", null, el("tr", null, ["rule", "severity", "factor", "long window", "short window", "events / min", "state"].map((h) => el("th", null, h)))),
+  return el("div", { class: "table-wrap" }, el("table", { class: "rules" },
+    el("thead", null, el("tr", null, ["rule", "severity", "factor", "long window", "short window", "events (min)", "state"].map((h) => el("th", null, h)))),
     el("tbody", null, rows),
-  );
+  ));
 }
 
 function alertList(s) {
@@ -428,10 +433,12 @@ function seriesSection(d, s, multi) {
       kpi("budget exhausted in", human(s.time_to_exhaustion_seconds)),
       kpi("events (" + s.window + ")", Math.round(s.total).toLocaleString() + " / " + Math.round(s.total - s.good).toLocaleString() + " bad"),
     ),
-    el("div", { class: "panels" },
+    el("div", { class: "panels charts" },
       el("div", { class: "panel" }, el("h2", null, "Error budget burn-down (" + s.window + ")"), budgetChart(d, s)),
       el("div", { class: "panel" }, el("h2", null, "SLI per hour"), sliChart(d, s)),
-      el("div", { class: "panel" }, el("h2", null, "Burn rate per rule"), rulesTable(s, d)),
+    ),
+    el("div", { class: "panels" },
+      el("div", { class: "panel wide" }, el("h2", null, "Burn rate per rule"), rulesTable(s, d)),
       el("div", { class: "panel" }, el("h2", null, "Alert timeline"), s.alert_timeline.length ? timelineChart(s) : null, alertList(s)),
       el("div", { class: "panel" }, el("h2", null, "Example failing traces"), exampleList(s)),
     ),
@@ -478,7 +485,7 @@ async function render() {
       await renderList(view);
     }
     lastOK = new Date();
-    banner("");
+    banner(pageErrorText);
   } catch (e) {
     banner("Cannot reach spanslo (" + e.message + "); showing the last data" + (lastOK ? " from " + clockTime(lastOK) : "") + ".");
   } finally {
@@ -486,6 +493,22 @@ async function render() {
     tick();
   }
 }
+
+// Errors of the page itself (a script error, a refused or failed resource)
+// go to the banner, so a wall screen shows it is broken instead of going
+// quietly stale, and to the console for the browser test.
+let pageErrorText = "";
+function pageError(what) {
+  console.error("dashboard error: " + what);
+  pageErrorText = "Dashboard error: " + what;
+  banner(pageErrorText);
+}
+window.addEventListener("error", (ev) => {
+  const t = ev.target;
+  pageError(t && t !== window && (t.src || t.href) ? "failed to load " + (t.src || t.href) : ev.message);
+}, true);
+window.addEventListener("unhandledrejection", (ev) => pageError(String(ev.reason)));
+document.addEventListener("securitypolicyviolation", (ev) => pageError("blocked by the content policy: " + ev.violatedDirective));
 
 window.addEventListener("hashchange", () => {
   window.scrollTo(0, 0);
