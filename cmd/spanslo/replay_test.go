@@ -1,0 +1,249 @@
+package main
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/json"
+	"flag"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/ptrace"
+)
+
+var update = flag.Bool("update", false, "regenerate the replay span files and golden outputs")
+
+const replayDir = "testdata/replay"
+
+// spanslo runs the program in-process.
+func spanslo(t *testing.T, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	err := run(context.Background(), args, &out, &errb)
+	code = exitCode(err, &errb)
+	return out.String(), errb.String(), code
+}
+
+// recording is the generated incident: 20 booking requests a minute
+// for four hours, a 20 minute 40 % error burst at 0:30, and the seed
+// case's latency creep from 300 ms to 4 s between 1:40 and 3:40. One line
+// per minute, spans shuffled within it and one in ten sent a minute late,
+// plus a span of another service per line.
+var recordingStart = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+
+func recording() [][]byte {
+	rng := rand.New(rand.NewPCG(4, 2))
+	const minutes = 240
+	lines := make([]ptrace.Traces, minutes)
+	for m := range lines {
+		lines[m] = ptrace.NewTraces()
+		for _, svc := range []string{"booking-api", "search-api"} {
+			rs := lines[m].ResourceSpans().AppendEmpty()
+			rs.Resource().Attributes().PutStr("service.name", svc)
+			rs.ScopeSpans().AppendEmpty().Scope().SetName("net/http")
+		}
+	}
+	batch := func(m int) ptrace.ScopeSpansSlice { return lines[m].ResourceSpans().At(0).ScopeSpans() }
+	for m := 0; m < minutes; m++ {
+		for i := 0; i < 20; i++ {
+			end := recordingStart.Add(time.Duration(m)*time.Minute + time.Duration(rng.Int64N(int64(time.Minute))))
+			mean := 300 * time.Millisecond
+			if m >= 100 {
+				mean += time.Duration(float64(3700*time.Millisecond) * min(float64(m-100), 120) / 120)
+			}
+			d := time.Duration(float64(mean) * (0.5 + rng.Float64()))
+			status := int64(201)
+			if m >= 30 && m < 50 && rng.Float64() < 0.4 {
+				status = 503
+			}
+			line := m
+			if rng.IntN(10) == 0 && m+1 < minutes {
+				line = m + 1 // reaches the collector a minute late
+			}
+			s := batch(line).At(0).Spans().AppendEmpty()
+			fillSpan(rng, s, "POST /v1/bookings", end, d)
+			s.Attributes().PutStr("http.route", "/v1/bookings")
+			s.Attributes().PutStr("http.request.method", "POST")
+			s.Attributes().PutInt("http.response.status_code", status)
+			if status >= 500 {
+				s.Status().SetCode(ptrace.StatusCodeError)
+			}
+		}
+		other := lines[m].ResourceSpans().At(1).ScopeSpans().At(0).Spans().AppendEmpty()
+		fillSpan(rng, other, "GET /v1/availability", recordingStart.Add(time.Duration(m)*time.Minute+time.Second), 40*time.Millisecond)
+	}
+	var out [][]byte
+	var ms ptrace.JSONMarshaler
+	for _, td := range lines {
+		shuffle(rng, td.ResourceSpans().At(0).ScopeSpans().At(0).Spans())
+		b, err := ms.MarshalTraces(td)
+		if err != nil {
+			panic(err)
+		}
+		out = append(out, b)
+	}
+	return out
+}
+
+func fillSpan(rng *rand.Rand, s ptrace.Span, name string, end time.Time, d time.Duration) {
+	var tid [16]byte
+	var sid [8]byte
+	for i := range tid {
+		tid[i] = byte(rng.IntN(256))
+	}
+	for i := range sid {
+		sid[i] = byte(rng.IntN(256))
+	}
+	s.SetTraceID(pcommon.TraceID(tid))
+	s.SetSpanID(pcommon.SpanID(sid))
+	s.SetName(name)
+	s.SetKind(ptrace.SpanKindServer)
+	s.SetStartTimestamp(pcommon.NewTimestampFromTime(end.Add(-d)))
+	s.SetEndTimestamp(pcommon.NewTimestampFromTime(end))
+}
+
+// shuffle reorders spans, as batching in an SDK and a collector does.
+func shuffle(rng *rand.Rand, spans ptrace.SpanSlice) {
+	tmp := ptrace.NewSpanSlice()
+	spans.MoveAndAppendTo(tmp)
+	for _, i := range rng.Perm(tmp.Len()) {
+		tmp.At(i).CopyTo(spans.AppendEmpty())
+	}
+}
+
+// writeRecording splits the recording: the first hour plain, the rest
+// gzip, and a short file with bad lines between good ones.
+func writeRecording(t *testing.T) {
+	lines := recording()
+	join := func(ls [][]byte) []byte { return append(bytes.Join(ls, []byte("\n")), '\n') }
+	write := func(name string, data []byte) {
+		if err := os.WriteFile(filepath.Join(replayDir, name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("spans.json", join(lines[:60]))
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write(join(lines[60:]))
+	zw.Close()
+	write("spans.json.gz", gz.Bytes())
+	bad := [][]byte{
+		lines[0],
+		[]byte(`{"resourceSpans":[{"resource":`), // truncated by a crash
+		lines[1],
+		[]byte(`not json at all`),
+		{},
+		[]byte(`{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"zz"}]}]}]}`),
+		lines[2],
+	}
+	write("bad.json", join(bad))
+}
+
+func TestReplayGolden(t *testing.T) {
+	if *update {
+		writeRecording(t)
+	}
+	tests := []struct {
+		name   string
+		args   []string
+		golden string
+	}{
+		{"the incident day, plain and gzip", []string{"-q", "--tick", "1m", "spans.json", "spans.json.gz"}, "incident.golden"},
+		{"bad lines are reported with their numbers and the rest is replayed", []string{"-q", "bad.json"}, "bad.golden"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			args := []string{"replay", "--config", filepath.Join(replayDir, "slos.yaml")}
+			for _, a := range tc.args {
+				if strings.HasSuffix(a, ".json") || strings.HasSuffix(a, ".gz") {
+					a = filepath.Join(replayDir, a)
+				}
+				args = append(args, a)
+			}
+			stdout, stderr, code := spanslo(t, args...)
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, stderr)
+			}
+			got := stdout + "-- stderr --\n" + stderr
+			path := filepath.Join(replayDir, tc.golden)
+			if *update {
+				if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != string(want) {
+				t.Errorf("output differs from %s (run with -update after checking):\n%s", path, got)
+			}
+		})
+	}
+}
+
+func TestReplayPagesForTheBurstAndTheLatencyCreep(t *testing.T) {
+	stdout, _, code := spanslo(t, "replay", "-q", "--config", filepath.Join(replayDir, "slos.yaml"),
+		filepath.Join(replayDir, "spans.json"), filepath.Join(replayDir, "spans.json.gz"))
+	if code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	pages := map[string]time.Time{}
+	summaries := 0
+	for _, line := range strings.Split(strings.TrimSpace(stdout), "\n") {
+		var l struct {
+			Time     time.Time `json:"time"`
+			SLO      string    `json:"slo"`
+			Rule     string    `json:"rule"`
+			Severity string    `json:"severity"`
+			State    string    `json:"state"`
+			Summary  bool      `json:"summary"`
+			Budget   *float64  `json:"budget_remaining"`
+		}
+		if err := json.Unmarshal([]byte(line), &l); err != nil {
+			t.Fatalf("not JSON: %s", line)
+		}
+		if l.Summary {
+			summaries++
+			if l.Budget == nil {
+				t.Errorf("summary without budget: %s", line)
+			}
+			continue
+		}
+		if l.Severity == "page" && l.State == "firing" {
+			if _, ok := pages[l.SLO]; !ok {
+				pages[l.SLO] = l.Time
+			}
+		}
+	}
+	burst := recordingStart.Add(30 * time.Minute)
+	if at, ok := pages["booking/availability"]; !ok || at.Before(burst) || at.After(burst.Add(5*time.Minute)) {
+		t.Errorf("availability paged at %v, want within 5 minutes of the burst at %v", at, burst)
+	}
+	creep := recordingStart.Add(100 * time.Minute)
+	if at, ok := pages["booking/latency"]; !ok || at.Before(creep) || at.After(creep.Add(2*time.Hour)) {
+		t.Errorf("latency paged at %v, want during the two hour creep from %v", at, creep)
+	}
+	if summaries != 2 {
+		t.Errorf("%d summary lines, want one per SLO", summaries)
+	}
+}
+
+func TestReplayWithoutFilesOrWithAMissingFileFails(t *testing.T) {
+	cfg := filepath.Join(replayDir, "slos.yaml")
+	if _, _, code := spanslo(t, "replay", "--config", cfg); code != 2 {
+		t.Errorf("no file: exit %d, want 2", code)
+	}
+	if _, stderr, code := spanslo(t, "replay", "--config", cfg, "missing.json"); code != 1 || !strings.Contains(stderr, "missing.json") {
+		t.Errorf("missing file: exit %d, stderr %q", code, stderr)
+	}
+	if _, stderr, code := spanslo(t, "replay", "--config", "../../slo/testdata/invalid/windows.yaml", "x.json"); code != 1 || !strings.Contains(stderr, "windows.yaml:8:") {
+		t.Errorf("invalid config: exit %d, stderr %q", code, stderr)
+	}
+}
