@@ -2,6 +2,7 @@ package notify_test
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"net/http"
 	"strings"
@@ -445,5 +446,62 @@ func TestMissingSecretMakesTheNotifierUnhealthyWithoutFailingTheStart(t *testing
 	}
 	if n := len(e.pd.requests()); n != 1 {
 		t.Errorf("%d requests after the reload, want the waiting alert", n)
+	}
+}
+
+func TestOversizedDetailsAreTrimmedAndStillDelivered(t *testing.T) {
+	e := newEnv(t, accepted, slackOK)
+	huge := strings.Repeat("ü", 300_000) // 600 KB of group-by value
+	for _, rule := range []struct{ name, severity string }{{"page-1h", "page"}, {"ticket-1d", "ticket"}} {
+		a := alert(rule.name, rule.severity, burnrate.StateFiring)
+		a.Labels = map[string]string{"customer": huge}
+		a.SeriesID = `booking/availability{customer="` + huge[:3000] + `"}`
+		a.Key = a.SeriesID + "/" + rule.name
+		e.d.Enqueue(fire(a))
+	}
+	if err := e.flush(); err != nil {
+		t.Fatal(err)
+	}
+	pd, sl := e.pd.requests(), e.slack.requests()
+	if len(pd) != 1 || len(sl) != 1 {
+		t.Fatalf("%d pagerduty and %d slack requests, want one each", len(pd), len(sl))
+	}
+	ev := checkEventsV2(t, pd[0])
+	if ev.Payload.Details != nil || len(ev.Links) == 0 {
+		t.Errorf("want details dropped and links kept; details %v, %d links", ev.Payload.Details != nil, len(ev.Links))
+	}
+	checkSlack(t, sl[0])
+	if got := e.metric("spanslo_notifications_sent_total", map[string]string{"notifier": "oncall"}); got != 1 {
+		t.Errorf("sent = %v", got)
+	}
+}
+
+func TestRunDeliversEnqueuedEventsUntilCancelled(t *testing.T) {
+	e := newEnv(t, accepted, slackOK)
+	e.opts.Now, e.opts.Sleep = nil, nil // real time
+	e.start()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- e.d.Run(ctx) }()
+	e.d.Enqueue(fire(alert("page-1h", "page", burnrate.StateFiring)), fire(alert("ticket-1d", "ticket", burnrate.StateFiring)))
+	deadline := time.Now().Add(5 * time.Second)
+	for len(e.pd.requests()) == 0 || len(e.slack.requests()) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("Run delivered nothing within 5s")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	// A reload keeps running with the new notifiers.
+	if err := e.d.Reload(e.cfg); err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Run did not stop")
 	}
 }

@@ -75,7 +75,7 @@ type server struct {
 	respond func(n int, w http.ResponseWriter, r *http.Request)
 }
 
-func newServer(t *testing.T, c *clock, respond func(n int, w http.ResponseWriter, r *http.Request)) *server {
+func newServer(t testing.TB, c *clock, respond func(n int, w http.ResponseWriter, r *http.Request)) *server {
 	s := &server{clock: c, respond: respond}
 	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
@@ -112,7 +112,7 @@ func slackOK(_ int, w http.ResponseWriter, _ *http.Request) { io.WriteString(w, 
 
 // env is a dispatcher wired to fake PagerDuty and Slack servers.
 type env struct {
-	t        *testing.T
+	t        testing.TB
 	clock    *clock
 	pd       *server
 	slack    *server
@@ -157,7 +157,7 @@ journeys:
         availability: {http_status: 2xx}
 `
 
-func newEnv(t *testing.T, pdRespond, slackRespond func(int, http.ResponseWriter, *http.Request)) *env {
+func newEnv(t testing.TB, pdRespond, slackRespond func(int, http.ResponseWriter, *http.Request)) *env {
 	t.Helper()
 	e := &env{t: t, clock: newClock(), logs: &bytes.Buffer{}}
 	e.mu.Lock()

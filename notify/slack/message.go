@@ -194,6 +194,6 @@ func fallback(m *delivery.Message) string {
 func mrkdwn(s string) *Text { return &Text{"mrkdwn", s} }
 
 // esc escapes the three characters Slack's mrkdwn reserves.
-func esc(s string) string {
-	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
-}
+func esc(s string) string { return escaper.Replace(s) }
+
+var escaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")

@@ -107,11 +107,15 @@ func retryAfter(v string, now time.Time) time.Duration {
 	if v == "" {
 		return 0
 	}
+	var d time.Duration
 	if s, err := strconv.Atoi(v); err == nil && s >= 0 {
-		return time.Duration(s) * time.Second
+		d = time.Duration(min(s, int(maxRetryAfter/time.Second))) * time.Second
+	} else if t, err := http.ParseTime(v); err == nil && t.After(now) {
+		d = t.Sub(now)
 	}
-	if t, err := http.ParseTime(v); err == nil && t.After(now) {
-		return t.Sub(now)
-	}
-	return 0
+	return min(d, maxRetryAfter)
 }
+
+// maxRetryAfter caps a Retry-After: past the retry deadline anyway, and
+// a huge value must not overflow.
+const maxRetryAfter = 24 * time.Hour
