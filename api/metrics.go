@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -19,6 +20,7 @@ type collector struct {
 	tracker func() *slo.Tracker
 	alerts  AlertSource
 	now     func() time.Time
+	descs   sync.Map // name + label names → *prometheus.Desc, built once
 }
 
 func newCollector(tracker func() *slo.Tracker, alerts AlertSource, now func() time.Time) *collector {
@@ -56,7 +58,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		o := ss.SLO
 		base := []string{"slo", "journey"}
 		baseValues := []string{o.ID, o.Journey.Name}
-		ch <- gauge("spanslo_objective_ratio", helpObjective, base, baseValues, ratio(o.Objective))
+		ch <- c.gauge("spanslo_objective_ratio", helpObjective, base, baseValues, ratio(o.Objective))
 		names := append(append([]string(nil), base...), groupLabelNames(o.GroupBy)...)
 		for _, s := range ss.Series() {
 			c.collectSeries(ch, s, names, append(append([]string(nil), baseValues...), s.Labels...), now)
@@ -68,18 +70,18 @@ func (c *collector) collectSeries(ch chan<- prometheus.Metric, s *slo.Series, na
 	o := s.SLO
 	cum := s.Cumulative()
 	events := withLabel(names, "result")
-	ch <- counter("spanslo_events_total", helpEvents, events, withLabel(values, "good"), cum.Good)
-	ch <- counter("spanslo_events_total", helpEvents, events, withLabel(values, "bad"), cum.Bad())
+	ch <- c.counter("spanslo_events_total", helpEvents, events, withLabel(values, "good"), cum.Good)
+	ch <- c.counter("spanslo_events_total", helpEvents, events, withLabel(values, "bad"), cum.Bad())
 
 	st := s.Status(now)
-	ch <- gauge("spanslo_budget_remaining_ratio", helpBudget, names, values, st.BudgetRemaining)
-	ch <- gauge("spanslo_sli_ratio", helpSLI, names, values, st.SLI)
+	ch <- c.gauge("spanslo_budget_remaining_ratio", helpBudget, names, values, st.BudgetRemaining)
+	ch <- c.gauge("spanslo_sli_ratio", helpSLI, names, values, st.SLI)
 	for _, d := range burnWindows(o) {
 		br := s.Rolling(now, d).BurnRate(o.Objective)
-		ch <- gauge("spanslo_burn_rate", helpBurn, withLabel(names, "window"), withLabel(values, slo.FormatDuration(d)), br)
+		ch <- c.gauge("spanslo_burn_rate", helpBurn, withLabel(names, "window"), withLabel(values, slo.FormatDuration(d)), br)
 	}
 	for _, z := range zones {
-		ch <- gauge("spanslo_zone", helpZone, withLabel(names, "zone"), withLabel(values, string(z)), boolValue(st.Zone == z))
+		ch <- c.gauge("spanslo_zone", helpZone, withLabel(names, "zone"), withLabel(values, string(z)), boolValue(st.Zone == z))
 	}
 	if c.alerts == nil {
 		return
@@ -88,7 +90,7 @@ func (c *collector) collectSeries(ch chan<- prometheus.Metric, s *slo.Series, na
 	for _, rs := range c.alerts.Rules(s.ID) {
 		for _, state := range alertStates {
 			v := append(append(append([]string(nil), values...), rs.Rule, rs.Severity), state)
-			ch <- gauge("spanslo_alert_state", helpAlert, alertNames, v, boolValue(rs.State == state))
+			ch <- c.gauge("spanslo_alert_state", helpAlert, alertNames, v, boolValue(rs.State == state))
 		}
 	}
 }
@@ -99,18 +101,18 @@ func withLabel(names []string, name string) []string {
 	return append(append(make([]string, 0, len(names)+1), names...), name)
 }
 
-func gauge(name, help string, labels, values []string, v float64) prometheus.Metric {
-	return constMetric(name, help, prometheus.GaugeValue, labels, values, v)
+func (c *collector) gauge(name, help string, labels, values []string, v float64) prometheus.Metric {
+	return c.constMetric(name, help, prometheus.GaugeValue, labels, values, v)
 }
 
-func counter(name, help string, labels, values []string, v float64) prometheus.Metric {
-	return constMetric(name, help, prometheus.CounterValue, labels, values, v)
+func (c *collector) counter(name, help string, labels, values []string, v float64) prometheus.Metric {
+	return c.constMetric(name, help, prometheus.CounterValue, labels, values, v)
 }
 
 // constMetric never panics inside a scrape: a bad label value (invalid
 // UTF-8 from a span attribute) becomes a scrape error for that metric.
-func constMetric(name, help string, t prometheus.ValueType, labels, values []string, v float64) prometheus.Metric {
-	desc := prometheus.NewDesc(name, help, labels, nil)
+func (c *collector) constMetric(name, help string, t prometheus.ValueType, labels, values []string, v float64) prometheus.Metric {
+	desc := c.desc(name, help, labels)
 	m, err := prometheus.NewConstMetric(desc, t, v, values...)
 	if err != nil {
 		return prometheus.NewInvalidMetric(desc, err)
@@ -120,6 +122,18 @@ func constMetric(name, help string, t prometheus.ValueType, labels, values []str
 
 // ratio drops the float noise of percent/100 (99.9/100 is 0.9990000000000001).
 func ratio(f float64) float64 { return math.Round(f*1e12) / 1e12 }
+
+// desc reuses descriptors across scrapes: building one validates and
+// hashes every label name, the bulk of a scrape's cost otherwise. The cache
+// grows only with distinct label-name sets, which the config bounds.
+func (c *collector) desc(name, help string, labels []string) *prometheus.Desc {
+	key := name + "\x00" + strings.Join(labels, "\x00")
+	if d, ok := c.descs.Load(key); ok {
+		return d.(*prometheus.Desc)
+	}
+	d, _ := c.descs.LoadOrStore(key, prometheus.NewDesc(name, help, labels, nil))
+	return d.(*prometheus.Desc)
+}
 
 func boolValue(b bool) float64 {
 	if b {
