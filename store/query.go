@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"math"
 	"net/http"
+	"net/url"
 	"runtime"
 	"slices"
 	"strconv"
@@ -295,8 +296,8 @@ func (s *Store) labelNames(r *http.Request) (any, error) {
 }
 
 func (s *Store) labelValues(r *http.Request) (any, error) {
-	name := chi.URLParam(r, "name")
-	if !model.UTF8Validation.IsValidLabelName(name) {
+	name, err := url.PathUnescape(chi.URLParam(r, "name"))
+	if err != nil || !model.UTF8Validation.IsValidLabelName(name) {
 		return nil, badData("invalid label name: %q", name)
 	}
 	return s.metadata(r, func(ctx context.Context, q storage.Querier, ms []*labels.Matcher) ([]string, error) {

@@ -27,6 +27,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -144,7 +145,10 @@ func (s *Store) openTSDB() error {
 	}
 	s.db = db
 	s.lastTS = db.Head().MaxTime()
-	s.info = Info{WALCorruptions: walCorruptions(reg), WALRepair: watch.get()}
+	// The repair text names segment files; keep it relative to the data
+	// directory so it can be shown without revealing the host's layout.
+	repair := strings.ReplaceAll(watch.get(), s.dir+string(filepath.Separator), "")
+	s.info = Info{WALCorruptions: walCorruptions(reg), WALRepair: repair}
 	if s.info.WALCorruptions > 0 {
 		s.metrics.walRepairs.Add(float64(s.info.WALCorruptions))
 		s.log.Warn("store: repaired a corrupt write-ahead log tail on open; samples after the damage are lost",
