@@ -34,7 +34,7 @@ func Classify(td ptrace.Traces, obs Observer, now time.Time) Result {
 	rss := td.ResourceSpans()
 	for i := 0; i < rss.Len(); i++ {
 		rs := rss.At(i)
-		v.res = rs.Resource().Attributes()
+		v.setResource(rs.Resource().Attributes())
 		sss := rs.ScopeSpans()
 		for j := 0; j < sss.Len(); j++ {
 			spans := sss.At(j).Spans()

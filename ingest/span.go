@@ -13,6 +13,18 @@ import (
 type spanView struct {
 	span ptrace.Span
 	res  pcommon.Map
+	// service.name is what nearly every journey matches on; it is read once
+	// per resource rather than once per span and journey.
+	service   slo.Value
+	serviceOK bool
+}
+
+const serviceName = "service.name"
+
+// setResource points the view at the spans of one resource.
+func (v *spanView) setResource(res pcommon.Map) {
+	v.res = res
+	v.service, v.serviceOK = lookup(res, serviceName)
 }
 
 var _ slo.Span = (*spanView)(nil)
@@ -50,6 +62,9 @@ func (v *spanView) Attr(key string) (slo.Value, bool) {
 }
 
 func (v *spanView) ResourceAttr(key string) (slo.Value, bool) {
+	if key == serviceName {
+		return v.service, v.serviceOK
+	}
 	return lookup(v.res, key)
 }
 
