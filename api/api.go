@@ -1,7 +1,3 @@
-// Package api serves spanslo's HTTP surface: the REST JSON API over the
-// current SLO tracker, the deploy gate, hot reload, health, /metrics, the
-// mounted Prometheus-compatible query API and the embedded budget dashboard.
-// It only reads the tracker and the alert state; it never changes them.
 package api
 
 import (

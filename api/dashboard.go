@@ -4,6 +4,7 @@ import (
 	"embed"
 	"io/fs"
 	"net/http"
+	"strings"
 )
 
 // assetFS holds the dashboard: plain HTML, CSS and JavaScript, no build step
@@ -41,6 +42,10 @@ func (s *server) dashboard(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *server) assets(w http.ResponseWriter, r *http.Request) {
+	if strings.HasSuffix(r.URL.Path, "/") {
+		writeError(w, http.StatusNotFound, "not found") // no directory listings
+		return
+	}
 	h := w.Header()
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Cache-Control", "no-cache")

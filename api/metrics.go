@@ -42,7 +42,7 @@ const (
 
 var (
 	zones       = []slo.Zone{slo.ZoneNormal, slo.ZoneCaution, slo.ZoneFreeze}
-	alertStates = []string{"ok", "low_traffic", string(burnrate.StateSuppressed), string(burnrate.StateFiring)}
+	alertStates = []string{burnrate.RuleOK, burnrate.RuleLowTraffic, burnrate.RuleSuppressed, burnrate.RuleFiring}
 )
 
 // Collect emits the metrics of every series. The event counters follow the
