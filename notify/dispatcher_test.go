@@ -505,3 +505,54 @@ func TestRunDeliversEnqueuedEventsUntilCancelled(t *testing.T) {
 		t.Fatal("Run did not stop")
 	}
 }
+
+func TestARefusedRepeatWaitsForTheNextRepeatInterval(t *testing.T) {
+	e := newEnv(t, accepted, slackOK)
+	e.d.Enqueue(fire(alert("page-1h", "page", burnrate.StateFiring)))
+	e.flush()
+	e.pd.setRespond(func(_ int, w http.ResponseWriter, _ *http.Request) {
+		w.WriteHeader(http.StatusBadRequest)
+		io.WriteString(w, `{"status":"invalid event","message":"Event object is invalid"}`)
+	})
+	e.clock.Advance(4 * time.Hour)
+	e.flush()
+	e.flush()
+	e.clock.Advance(time.Hour)
+	e.flush()
+	if n := len(e.pd.requests()); n != 2 {
+		t.Fatalf("%d requests, want the trigger and one refused repeat", n)
+	}
+	e.clock.Advance(3 * time.Hour)
+	e.flush()
+	if n := len(e.pd.requests()); n != 3 {
+		t.Errorf("%d requests, want the next repeat after 4h", n)
+	}
+	// The alert is still known as firing: its resolve still goes out.
+	e.pd.setRespond(accepted)
+	e.d.Enqueue(resolved(alert("page-1h", "page", burnrate.StateFiring)))
+	e.flush()
+	reqs := e.pd.requests()
+	if ev := checkEventsV2(t, reqs[len(reqs)-1]); ev.Action != "resolve" {
+		t.Errorf("last event %q, want resolve", ev.Action)
+	}
+}
+
+func TestCancellingAFlushKeepsTheQueueAndTheHealth(t *testing.T) {
+	e := newEnv(t, func(_ int, w http.ResponseWriter, r *http.Request) {
+		<-r.Context().Done()
+	}, slackOK)
+	e.d.Enqueue(fire(alert("page-1h", "page", burnrate.StateFiring)))
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	e.d.Flush(ctx)
+	if h := e.health("oncall"); !h.Healthy || h.Pending != 1 {
+		t.Errorf("health %+v, want healthy with the alert still queued", h)
+	}
+	e.pd.setRespond(accepted)
+	if err := e.flush(); err != nil {
+		t.Fatal(err)
+	}
+	if h := e.health("oncall"); h.Pending != 0 || h.LastSuccess.IsZero() {
+		t.Errorf("health %+v", h)
+	}
+}

@@ -31,6 +31,11 @@ func (d *Dispatcher) flushOne(ctx context.Context, in *integration, st *state) e
 			return err
 		}
 		err := d.deliver(ctx, in, st, batch)
+		if ctx.Err() != nil {
+			// Shutting down or reloading: not the notifier's failure, and
+			// the queue keeps everything for the next worker.
+			return ctx.Err()
+		}
 		d.settle(in, st, batch, err)
 		if err != nil {
 			last = err
@@ -138,10 +143,16 @@ func (d *Dispatcher) settle(in *integration, st *state, batch []item, err error)
 	now := d.opts.Now()
 	var de *delivery.Error
 	retryLater := errors.As(err, &de) && de.Retryable
-	if err == nil {
+	switch {
+	case err == nil:
 		d.logErr(d.log.update(d.logChanges(in, batch, now)))
 		d.metrics.sent.WithLabelValues(in.name, in.typ).Add(float64(len(batch)))
-	} else {
+	case !retryLater:
+		// A repeat the service refuses waits for the next repeat interval
+		// instead of being tried again at every flush.
+		d.logErr(d.log.update(d.refusedRepeats(in, batch, now)))
+		fallthrough
+	default:
 		reason := "client_error"
 		if de != nil {
 			reason = de.Reason
@@ -168,6 +179,19 @@ func (d *Dispatcher) settle(in *integration, st *state, batch []item, err error)
 		st.health.Healthy, st.health.LastError, st.health.LastErrorAt = false, in.redact.Error(err), now
 	}
 	d.metrics.healthy.WithLabelValues(in.name, in.typ).Set(boolGauge(st.health.Healthy))
+}
+
+func (d *Dispatcher) refusedRepeats(in *integration, batch []item, now time.Time) map[string]*logEntry {
+	changes := map[string]*logEntry{}
+	for _, it := range batch {
+		if it.msg.Repeat {
+			if e, ok := d.log.get(in.name, it.key); ok && e.Firing {
+				e.LastSent = now
+				changes[logKey(in.name, it.key)] = &e
+			}
+		}
+	}
+	return changes
 }
 
 func (d *Dispatcher) logChanges(in *integration, batch []item, now time.Time) map[string]*logEntry {
@@ -207,13 +231,17 @@ func (d *Dispatcher) defer_(st *state, rest []item) {
 // deferred retry or a repeat.
 func (d *Dispatcher) nextDue(in *integration, st *state) time.Time {
 	next := d.opts.Now().Add(time.Minute)
-	for _, e := range d.log.firing(in.name) {
+	firing := d.log.firing(in.name)
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	for _, e := range firing {
+		if _, queued := st.pending[e.Key]; queued {
+			continue // its queue entry says when
+		}
 		if t := e.LastSent.Add(d.opts.RepeatInterval); t.Before(next) {
 			next = t
 		}
 	}
-	st.mu.Lock()
-	defer st.mu.Unlock()
 	for _, p := range st.pending {
 		if p.notBefore.Before(next) {
 			next = p.notBefore
