@@ -556,3 +556,29 @@ func TestCancellingAFlushKeepsTheQueueAndTheHealth(t *testing.T) {
 		t.Errorf("health %+v", h)
 	}
 }
+
+func TestALongRetryAfterIsHonouredAcrossTheRetryDeadline(t *testing.T) {
+	e := newEnv(t, accepted, func(n int, w http.ResponseWriter, r *http.Request) {
+		if n == 0 {
+			w.Header().Set("Retry-After", "600")
+			w.WriteHeader(http.StatusTooManyRequests)
+			return
+		}
+		slackOK(n, w, r)
+	})
+	e.d.Enqueue(fire(alert("ticket-1d", "ticket", burnrate.StateFiring)))
+	e.flush() // 600s is past the 2m deadline: kept for later
+	e.clock.Advance(9 * time.Minute)
+	e.flush()
+	if n := len(e.slack.requests()); n != 1 {
+		t.Fatalf("%d requests within the 10 minutes Slack asked for", n)
+	}
+	e.clock.Advance(time.Minute)
+	if err := e.flush(); err != nil {
+		t.Fatal(err)
+	}
+	reqs := e.slack.requests()
+	if len(reqs) != 2 || reqs[1].At.Sub(reqs[0].At) < 10*time.Minute {
+		t.Errorf("%d requests", len(reqs))
+	}
+}

@@ -42,7 +42,7 @@ func (d *Dispatcher) flushOne(ctx context.Context, in *integration, st *state) e
 			var de *delivery.Error
 			if errors.As(err, &de) && de.Retryable {
 				// The service is down: the rest waits for the retry too.
-				d.defer_(st, items[n:])
+				d.defer_(st, items[n:], de.RetryAfter)
 				break
 			}
 		}
@@ -168,7 +168,7 @@ func (d *Dispatcher) settle(in *integration, st *state, batch []item, err error)
 		switch {
 		case !ok || p.version != it.version:
 		case retryLater:
-			p.notBefore = now.Add(d.opts.RetryInterval)
+			p.notBefore = now.Add(max(d.opts.RetryInterval, de.RetryAfter))
 		default:
 			delete(st.pending, it.key)
 		}
@@ -216,8 +216,8 @@ func (d *Dispatcher) logChanges(in *integration, batch []item, now time.Time) ma
 }
 
 // defer_ postpones items the retry stage did not get to.
-func (d *Dispatcher) defer_(st *state, rest []item) {
-	until := d.opts.Now().Add(d.opts.RetryInterval)
+func (d *Dispatcher) defer_(st *state, rest []item, retryAfter time.Duration) {
+	until := d.opts.Now().Add(max(d.opts.RetryInterval, retryAfter))
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	for _, it := range rest {

@@ -50,6 +50,7 @@ func newIntegration(n *slo.Notifier, opts *Options) (*integration, error) {
 	case "pagerduty":
 		in.notifier = pagerduty.New(pagerduty.Config{Name: n.Name, RoutingKey: secret, URL: n.Options["url"],
 			Source: n.Options["source"], Component: n.Options["component"], Group: n.Options["group"]}, opts.HTTPClient)
+		in.minInterval = pagerduty.MinInterval
 	case "slack":
 		in.notifier = slack.New(slack.Config{Name: n.Name, WebhookURL: secret, Channel: n.Options["channel"],
 			Username: n.Options["username"]}, opts.HTTPClient, opts.Now)

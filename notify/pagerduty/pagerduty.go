@@ -27,6 +27,10 @@ const (
 	MaxBody     = 512 * 1024
 )
 
+// MinInterval spaces events to one routing key: the Events API takes
+// about 120 a minute before it answers 429.
+const MinInterval = 500 * time.Millisecond
+
 // Config is one PagerDuty notifier.
 type Config struct {
 	Name string
