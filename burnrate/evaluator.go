@@ -184,6 +184,7 @@ func (e *Evaluator) step(cfg *slo.Config, st *seriesState, s *slo.Series, rule *
 		update(a, rs, status)
 	default:
 		if a != nil {
+			update(a, rs, status)
 			events = e.resolve(st, a, now, events)
 		}
 	}
@@ -332,14 +333,17 @@ func update(a *Alert, rs *RuleStatus, status slo.Status) {
 	a.BudgetRemaining, a.TimeToExhaustion = status.BudgetRemaining, status.TimeToExhaustion
 }
 
+// traces links up to maxTraces distinct recent bad traces: a trace with
+// several bad spans is shown once.
 func traces(cfg *slo.Config, s *slo.Series) []TraceLink {
-	ex := s.Examples(maxTraces)
-	if len(ex) == 0 {
-		return nil
-	}
-	out := make([]TraceLink, len(ex))
-	for i, x := range ex {
-		out[i] = TraceLink{TraceID: x.TraceID.String(), URL: cfg.TraceLink(x.TraceID)}
+	var out []TraceLink
+	seen := map[slo.TraceID]bool{}
+	for _, x := range s.Examples(2 * maxTraces) {
+		if len(out) == maxTraces || seen[x.TraceID] {
+			continue
+		}
+		seen[x.TraceID] = true
+		out = append(out, TraceLink{TraceID: x.TraceID.String(), URL: cfg.TraceLink(x.TraceID)})
 	}
 	return out
 }
