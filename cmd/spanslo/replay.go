@@ -77,8 +77,9 @@ type replayer struct {
 	stderr io.Writer
 	quiet  bool
 
-	clock    time.Time // latest span end read
-	next     time.Time // next tick boundary; zero before the first span
+	idle     time.Duration // after this long without spans every window is empty
+	clock    time.Time     // latest span end read
+	next     time.Time     // next tick boundary; zero before the first span
 	lines    int
 	badLines int
 	res      ingest.Result
@@ -88,8 +89,12 @@ type replayer struct {
 
 func newReplayer(cfg *slo.Config, tick time.Duration, out io.Writer, stderr io.Writer) *replayer {
 	tr := slo.NewTracker(cfg)
+	idle := tick
+	for _, s := range cfg.SLOs {
+		idle = max(idle, s.Window.MaxLength()+tick, s.FineSpan()+tick)
+	}
 	return &replayer{
-		tr: tr, ev: burnrate.New(tr, burnrate.Options{}), tick: tick,
+		tr: tr, ev: burnrate.New(tr, burnrate.Options{}), tick: tick, idle: idle,
 		out: json.NewEncoder(out), stderr: stderr, fired: map[string]int{},
 		lastNote: time.Now(),
 	}
@@ -112,21 +117,13 @@ func (r *replayer) replayFile(ctx context.Context, path string) error {
 		size = st.Size()
 	}
 	br := bufio.NewReaderSize(in, 1<<20)
-	var um ptrace.JSONUnmarshaler
 	for n := 1; ; n++ {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
 		line, err := br.ReadBytes('\n')
 		if len(bytes.TrimSpace(line)) > 0 {
-			r.lines++
-			td, uerr := um.UnmarshalTraces(line)
-			if uerr != nil {
-				r.badLines++
-				fmt.Fprintf(r.stderr, "%s:%d: not an OTLP JSON trace export: %s\n", path, n, oneLine(uerr))
-			} else {
-				r.batch(td)
-			}
+			r.line(path, n, line)
 			r.progress(path, f, size)
 		}
 		switch {
@@ -136,6 +133,19 @@ func (r *replayer) replayFile(ctx context.Context, path string) error {
 			return fmt.Errorf("%s:%d: %w", path, n, err)
 		}
 	}
+}
+
+// line replays one line: one OTLP JSON trace export.
+func (r *replayer) line(path string, n int, line []byte) {
+	r.lines++
+	var um ptrace.JSONUnmarshaler
+	td, err := um.UnmarshalTraces(line)
+	if err != nil {
+		r.badLines++
+		fmt.Fprintf(r.stderr, "%s:%d: not an OTLP JSON trace export: %s\n", path, n, oneLine(err))
+		return
+	}
+	r.batch(td)
 }
 
 // decompressed reads gzip when the file starts with its magic number.
@@ -148,11 +158,17 @@ func decompressed(f *os.File) (io.Reader, error) {
 	return gzip.NewReader(br)
 }
 
+// maxJump is how far past the clock a batch's spans may end and still
+// move it: beyond, a span is an outlier (a broken clock) that live ingest
+// would reject as too new, unless the whole batch is that late (a gap in
+// the recording).
+const maxJump = 24 * time.Hour
+
 // batch ticks at every boundary up to the batch's latest span end, then
 // counts the batch: spans ending before a boundary but read after it are
 // late, like spans that reach a live server after a tick.
 func (r *replayer) batch(td ptrace.Traces) {
-	end, ok := latestEnd(td)
+	end, ok := r.batchClock(td)
 	if !ok {
 		return
 	}
@@ -162,6 +178,11 @@ func (r *replayer) batch(td ptrace.Traces) {
 	for !r.next.After(end) {
 		r.emit(r.ev.Tick(r.next))
 		r.next = r.next.Add(r.tick)
+		// Once every window has emptied since the last span, all ticks
+		// read the same zeros: skip to the batch.
+		if !r.clock.IsZero() && r.next.Sub(r.clock) > r.idle && end.Sub(r.next) > r.tick {
+			r.next = end.Truncate(r.tick)
+		}
 	}
 	if end.After(r.clock) {
 		r.clock = end
@@ -174,20 +195,31 @@ func (r *replayer) batch(td ptrace.Traces) {
 	r.res.TooNew += res.TooNew
 }
 
-func latestEnd(td ptrace.Traces) (time.Time, bool) {
-	var latest int64
+// batchClock is the clock after a batch: its latest span end, leaving out
+// outliers more than maxJump ahead unless every span is.
+func (r *replayer) batchClock(td ptrace.Traces) (time.Time, bool) {
+	var first, latest, within int64
 	found := false
+	limit := r.clock.Add(maxJump).UnixNano()
 	rss := td.ResourceSpans()
 	for i := 0; i < rss.Len(); i++ {
 		sss := rss.At(i).ScopeSpans()
 		for j := 0; j < sss.Len(); j++ {
 			spans := sss.At(j).Spans()
 			for k := 0; k < spans.Len(); k++ {
-				if e := int64(spans.At(k).EndTimestamp()); !found || e > latest {
-					latest, found = e, true
+				e := int64(spans.At(k).EndTimestamp())
+				if !found {
+					first, latest, found = e, e, true
+				}
+				first, latest = min(first, e), max(latest, e)
+				if e <= limit {
+					within = max(within, e)
 				}
 			}
 		}
+	}
+	if found && !r.clock.IsZero() && latest > limit && first <= limit {
+		latest = within
 	}
 	return time.Unix(0, latest).UTC(), found
 }

@@ -247,3 +247,112 @@ func TestReplayWithoutFilesOrWithAMissingFileFails(t *testing.T) {
 		t.Errorf("invalid config: exit %d, stderr %q", code, stderr)
 	}
 }
+
+// batchLine is one export of booking spans ending at the given times,
+// failing when bad.
+func batchLine(t testing.TB, bad bool, ends ...time.Time) []byte {
+	td := ptrace.NewTraces()
+	rs := td.ResourceSpans().AppendEmpty()
+	rs.Resource().Attributes().PutStr("service.name", "booking-api")
+	spans := rs.ScopeSpans().AppendEmpty().Spans()
+	rng := rand.New(rand.NewPCG(1, uint64(ends[0].UnixNano())))
+	for _, end := range ends {
+		s := spans.AppendEmpty()
+		fillSpan(rng, s, "POST /v1/bookings", end, 100*time.Millisecond)
+		s.Attributes().PutStr("http.route", "/v1/bookings")
+		s.Attributes().PutStr("http.request.method", "POST")
+		code := int64(201)
+		if bad {
+			code = 500
+		}
+		s.Attributes().PutInt("http.response.status_code", code)
+	}
+	var ms ptrace.JSONMarshaler
+	b, err := ms.MarshalTraces(td)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func replayLines(t *testing.T, lines ...[]byte) (stdout, stderr string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "spans.json")
+	if err := os.WriteFile(path, bytes.Join(lines, []byte("\n")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	stdout, stderr, code := spanslo(t, "replay", "-q", "--config", filepath.Join(replayDir, "slos.yaml"), path)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	return stdout, stderr
+}
+
+func TestASpanFromABrokenClockIsRejectedAsTooNewAndDoesNotMoveTime(t *testing.T) {
+	t0 := recordingStart
+	var lines [][]byte
+	for m := 0; m < 10; m++ {
+		at := t0.Add(time.Duration(m) * time.Minute)
+		ends := []time.Time{at, at.Add(10 * time.Second), at.Add(20 * time.Second)}
+		if m == 3 {
+			ends = append(ends, at.AddDate(200, 0, 0)) // a broken host clock
+		}
+		lines = append(lines, batchLine(t, false, ends...))
+	}
+	stdout, stderr := replayLines(t, lines...)
+	if !strings.Contains(stderr, "31 spans: 30 counted, 0 unmatched, 0 too old, 1 too new") {
+		t.Errorf("stderr %q, want 30 counted and the outlier too new", stderr)
+	}
+	if !strings.Contains(stdout, `"at":"2026-03-02T09:09:30Z"`) {
+		t.Errorf("the replay clock moved past the recording: %s", stdout)
+	}
+}
+
+func TestAGapInTheRecordingIsSkippedOnceEveryWindowIsEmpty(t *testing.T) {
+	t0 := recordingStart
+	var lines [][]byte
+	for m := 0; m < 30; m++ {
+		at := t0.Add(time.Duration(m) * time.Minute)
+		lines = append(lines, batchLine(t, true, at, at.Add(20*time.Second), at.Add(40*time.Second)))
+	}
+	later := t0.AddDate(0, 2, 0) // two months of silence
+	lines = append(lines, batchLine(t, false, later))
+	start := time.Now()
+	stdout, _ := replayLines(t, lines...)
+	if took := time.Since(start); took > 20*time.Second {
+		t.Errorf("replay took %v over the gap", took)
+	}
+	for _, want := range []string{
+		// min_events 20 at 3 spans a minute: the 7th minute.
+		`"time":"2026-03-02T09:06:45Z","slo":"booking/availability","rule":"page-1h","severity":"page","state":"firing"`,
+		`"time":"2026-03-02T09:34:00Z","slo":"booking/availability","rule":"page-1h","severity":"page","state":"resolved","burn_long":1000,"burn_short":0,`,
+		// The budget and its zone recover when the errors leave the 30d window.
+		`"time":"2026-04-01T09:00:00Z","slo":"booking/availability","rule":"budget-exhausted","severity":"ticket","state":"resolved"`,
+		`"time":"2026-04-01T09:00:00Z","slo":"booking/availability","state":"zone","from":"freeze","to":"normal","budget_remaining":1}`,
+		`"at":"2026-05-02T09:00:15Z","good":1,"total":1`,
+	} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("timeline lacks %s:\n%s", want, stdout)
+		}
+	}
+}
+
+func FuzzReplayLine(f *testing.F) {
+	f.Add(batchLine(f, true, recordingStart))
+	f.Add([]byte(`{"resourceSpans":[{"scopeSpans":[{"spans":[{"endTimeUnixNano":"1"}]}]}]}`))
+	f.Add([]byte(`{"resourceSpans":[{"resource":`))
+	cfg, err := loadConfig(filepath.Join(replayDir, "slos.yaml"), &bytes.Buffer{})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, line []byte) {
+		var out, errb bytes.Buffer
+		r := newReplayer(cfg, time.Minute, &out, &errb)
+		r.line("fuzz.json", 1, line)
+		r.line("fuzz.json", 2, batchLine(t, false, recordingStart))
+		r.finish()
+		if r.badLines == 1 && !strings.HasPrefix(errb.String(), "fuzz.json:1: ") {
+			t.Errorf("bad line reported as %q", errb.String())
+		}
+	})
+}
