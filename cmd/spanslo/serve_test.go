@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"log/slog"
 	"os"
@@ -13,6 +14,14 @@ import (
 
 	"github.com/spanslo/spanslo/slo"
 )
+
+// runSpanslo runs the program in-process.
+func runSpanslo(t *testing.T, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	err := run(context.Background(), args, &out, &errb)
+	return out.String(), errb.String(), exitCode(err, &errb)
+}
 
 // startServe runs the serve wiring in-process on loopback port 0.
 func startServe(t *testing.T, mutate func(*serveConfig)) *server {
@@ -65,7 +74,7 @@ func TestLoadgenTrafficIsCountedByServe(t *testing.T) {
 			if proto == "http" {
 				target = s.ingest.HTTPAddr().String()
 			}
-			out, errOut, code := runCmd(t, "loadgen", "--protocol", proto, "--target", target, "--gzip",
+			out, errOut, code := runSpanslo(t, "loadgen", "--protocol", proto, "--target", target, "--gzip",
 				"--rate", "400", "--duration", "600ms", "--seed", "3", "--sample-ratio", "0.5")
 			m := sentRE.FindStringSubmatch(out)
 			if code != 0 || m == nil {
@@ -100,7 +109,7 @@ func TestServeReadsIngestTokensFromEnvAndFile(t *testing.T) {
 		if tc.token != "" {
 			args = append(args, "--token-env", "SPANSLO_TEST_SEND")
 		}
-		_, errOut, code := runCmd(t, args...)
+		_, errOut, code := runSpanslo(t, args...)
 		if (code == 0) != tc.ok {
 			t.Errorf("token %q: exit %d, want success %v (stderr %q)", tc.token, code, tc.ok, errOut)
 		}
@@ -111,7 +120,7 @@ func TestServeReadsIngestTokensFromEnvAndFile(t *testing.T) {
 }
 
 func TestServeRefusesAnInvalidConfig(t *testing.T) {
-	_, errOut, code := runCmd(t, "serve", "--config", "../../slo/testdata/invalid/windows.yaml", "--data", t.TempDir(),
+	_, errOut, code := runSpanslo(t, "serve", "--config", "../../slo/testdata/invalid/windows.yaml", "--data", t.TempDir(),
 		"--otlp-grpc-addr", "127.0.0.1:0", "--otlp-http-addr", "127.0.0.1:0")
 	if code != 1 || !strings.Contains(errOut, "windows.yaml:8:") {
 		t.Fatalf("exit %d, stderr %q; want 1 with file:line problems", code, errOut)
