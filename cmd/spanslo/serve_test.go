@@ -20,7 +20,8 @@ func runSpanslo(t *testing.T, args ...string) (stdout, stderr string, code int) 
 	t.Helper()
 	var out, errb bytes.Buffer
 	err := run(context.Background(), args, &out, &errb)
-	return out.String(), errb.String(), exitCode(err, &errb)
+	code = exitCode(err, &errb)
+	return out.String(), errb.String(), code
 }
 
 // startServe runs the serve wiring in-process on loopback port 0.
