@@ -1,6 +1,8 @@
 package burnrate_test
 
 import (
+	"context"
+	"errors"
 	"slices"
 	"strings"
 	"sync"
@@ -158,5 +160,57 @@ func TestAlertsAndRulesAreSafeWhileTicking(t *testing.T) {
 		if a.Route[0] == "mutated" {
 			t.Errorf("Alerts shares its slices with the evaluator")
 		}
+	}
+}
+
+func TestRunTicksOnTheClockUntilCancelled(t *testing.T) {
+	tr := slo.NewTracker(loadConfig(t, testConfig))
+	prefill(series(t, tr, "booking/availability"), 100)
+	ev := burnrate.New(tr, burnrate.Options{Now: func() time.Time { return start }})
+	ctx, cancel := context.WithCancel(context.Background())
+	ticks := 0
+	err := ev.Run(ctx, time.Millisecond, func([]burnrate.Event) {
+		if ticks++; ticks == 3 {
+			cancel()
+		}
+	})
+	if !errors.Is(err, context.Canceled) || ticks != 3 {
+		t.Errorf("Run returned %v after %d ticks", err, ticks)
+	}
+	// At start the 1h window is 59 whole minutes of history and the empty minute of start.
+	if rules := ev.Rules("booking/availability"); len(rules) == 0 || rules[0].LongEvents != 5900 {
+		t.Errorf("Run did not evaluate at the injected clock: %+v", rules)
+	}
+}
+
+func TestGroupByAlertsNameTheirSeries(t *testing.T) {
+	yaml := strings.Replace(testConfig, "availability: {http_status: 2xx}",
+		"availability: {http_status: 2xx}\n        group_by: [app.customer]\n        max_series: 10", 1)
+	tr := slo.NewTracker(loadConfig(t, yaml))
+	for m := 0; m < 10; m++ {
+		end := start.Add(time.Duration(m) * time.Minute)
+		for i := 0; i < 30; i++ {
+			tr.Observe(&span{start: end.UnixNano() - 1, end: end.UnixNano(), customer: "acme", trace: traceID(m)}, 1, end)
+		}
+	}
+	ss := tr.SLO("booking/availability").Series()
+	if len(ss) != 1 {
+		t.Fatalf("%d series", len(ss))
+	}
+	// Make acme fail: 30 bad events in the last minute.
+	ss[0].Add(start.Add(10*time.Minute).UnixNano(), false, 300, traceID(99))
+	events := burnrate.New(tr, burnrate.Options{}).Tick(start.Add(10 * time.Minute))
+	var a *burnrate.Alert
+	for _, e := range events {
+		if e.Alert != nil && e.Alert.Rule == "page-1h" {
+			a = e.Alert
+		}
+	}
+	if a == nil {
+		t.Fatalf("no page-1h in %d events", len(events))
+	}
+	if a.SeriesID != `booking/availability{app.customer="acme"}` || a.Labels["app.customer"] != "acme" ||
+		a.Key != a.SeriesID+"/page-1h" {
+		t.Errorf("alert = key %q series %q labels %v", a.Key, a.SeriesID, a.Labels)
 	}
 }
