@@ -301,6 +301,9 @@ func (e *Evaluator) Run(ctx context.Context, every time.Duration, handle func([]
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-t.C:
+			if ctx.Err() != nil { // both were ready: stop, as promised
+				return ctx.Err()
+			}
 			handle(e.Tick(e.now()))
 		}
 	}
