@@ -24,19 +24,27 @@ type SeriesState struct {
 	Examples []Example
 }
 
-// RingState is a run of consecutive buckets ending at Head: Buckets[i] holds
-// absolute bucket Head-len(Buckets)+1+i (minutes or aligned hours since the
-// Unix epoch).
+// RingState is the non-empty buckets of a ring, oldest first, and the
+// ring's head: the newest bucket index it had reached. Indices are absolute
+// (minutes, or aligned hours, since the Unix epoch), so a ring of another
+// size can take them.
 type RingState struct {
 	Head    int64
-	Buckets []Counts
+	Buckets []Bucket
+}
+
+// Bucket is one non-empty bucket.
+type Bucket struct {
+	Index int64
+	Counts
 }
 
 func (r *ring) state() RingState {
-	out := RingState{Head: r.head, Buckets: make([]Counts, len(r.buckets))}
-	first := r.oldest()
-	for i := range out.Buckets {
-		out.Buckets[i] = r.get(first + int64(i))
+	out := RingState{Head: r.head}
+	for i := r.oldest(); i <= r.head; i++ {
+		if b := r.get(i); b != (Counts{}) {
+			out.Buckets = append(out.Buckets, Bucket{Index: i, Counts: b})
+		}
 	}
 	return out
 }
@@ -48,13 +56,12 @@ func (r *ring) load(st RingState, merge bool) {
 		clear(r.buckets)
 		r.head = st.Head
 	}
-	first := st.Head - int64(len(st.Buckets)) + 1
 	for i := len(st.Buckets) - 1; i >= 0; i-- {
 		b := st.Buckets[i]
-		if b == (Counts{}) {
-			continue
+		if b.Index > st.Head {
+			continue // not a bucket the ring could have held
 		}
-		if !r.add(first+int64(i), b.Good, b.Total) {
+		if !r.add(b.Index, b.Good, b.Total) {
 			break // older buckets do not fit either
 		}
 	}

@@ -173,26 +173,14 @@ func (e *encoder) strs(ss []string) {
 	}
 }
 
-// ring writes the ring's length and only its non-empty buckets, each as the
-// gap from the previous one: most buckets of a quiet series are empty.
+// ring writes the head and each non-empty bucket as its distance back from
+// the head, oldest (farthest) first.
 func (e *encoder) ring(r slo.RingState) {
 	e.varint(r.Head)
 	e.uvarint(uint64(len(r.Buckets)))
-	nonEmpty := 0
 	for _, b := range r.Buckets {
-		if b != (slo.Counts{}) {
-			nonEmpty++
-		}
-	}
-	e.uvarint(uint64(nonEmpty))
-	last := -1
-	for i, b := range r.Buckets {
-		if b == (slo.Counts{}) {
-			continue
-		}
-		e.uvarint(uint64(i - last))
-		e.counts(b)
-		last = i
+		e.uvarint(uint64(r.Head - b.Index))
+		e.counts(b.Counts)
 	}
 }
 
@@ -265,30 +253,25 @@ func (d *decoder) strs() []string {
 	return out
 }
 
-// maxRing bounds a decoded ring: a year of minutes is far beyond any window.
-const maxRing = 366 * 24 * 60
+// maxDistance bounds how far back from its head a decoded bucket may be:
+// a year of minutes is far beyond any window.
+const maxDistance = 366 * 24 * 60
 
 func (d *decoder) ring() slo.RingState {
 	r := slo.RingState{Head: d.varint()}
-	n := d.uvarint()
-	if n > maxRing {
-		d.fail("ring too long")
-		return r
-	}
-	k := d.count(17)
-	if d.err != nil {
-		return r
-	}
-	r.Buckets = make([]slo.Counts, n)
-	i := -1
-	for j := 0; j < k && d.err == nil; j++ {
-		gap := d.uvarint()
-		if gap == 0 || gap > n-uint64(i+1) {
-			d.fail("bucket out of range")
+	n := d.count(17)
+	prev := uint64(math.MaxUint64)
+	for range n {
+		dist := d.uvarint()
+		if d.err != nil {
 			break
 		}
-		i += int(gap)
-		r.Buckets[i] = d.counts()
+		if dist >= prev || dist > maxDistance {
+			d.fail("buckets out of order or range")
+			break
+		}
+		prev = dist
+		r.Buckets = append(r.Buckets, slo.Bucket{Index: r.Head - int64(dist), Counts: d.counts()})
 	}
 	return r
 }

@@ -119,6 +119,13 @@ func Open(dir string, opts Options) (*Store, error) {
 	if err := os.MkdirAll(s.stateDir, 0o750); err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
+	// A crash mid-write leaves a temporary file behind; the real one is
+	// intact (the rename never happened).
+	if stale, err := filepath.Glob(filepath.Join(s.stateDir, ".*.tmp-*")); err == nil {
+		for _, f := range stale {
+			_ = os.Remove(f)
+		}
+	}
 	m, err := newMetrics(opts.Registerer)
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
