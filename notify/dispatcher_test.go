@@ -120,8 +120,10 @@ func TestRetryableFailuresAreRetriedUntilTheDeadlineThenKeptForLater(t *testing.
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEnv(t, tc.respond, slackOK)
-			e.opts.AttemptTimeout = 30 * time.Millisecond
-			e.start()
+			if tc.reason == "timeout" {
+				e.opts.AttemptTimeout = 100 * time.Millisecond
+				e.start()
+			}
 			e.d.Enqueue(fire(alert("page-1h", "page", burnrate.StateFiring)))
 			start := e.clock.Now()
 			if err := e.flush(); err == nil {

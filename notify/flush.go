@@ -147,6 +147,7 @@ func (d *Dispatcher) settle(in *integration, st *state, batch []item, err error)
 	case err == nil:
 		d.logErr(d.log.update(d.logChanges(in, batch, now)))
 		d.metrics.sent.WithLabelValues(in.name, in.typ).Add(float64(len(batch)))
+		d.opts.Logger.Debug("notification sent", "notifier", in.name, "type", in.typ, "notifications", len(batch))
 	case !retryLater:
 		// A repeat the service refuses waits for the next repeat interval
 		// instead of being tried again at every flush.

@@ -72,7 +72,9 @@ func TestNoSecretLeaksInLogsErrorsHealthOrMetrics(t *testing.T) {
 				e.slackURL = "http://" + addr + slackPath
 				e.setEnv("TEST_SLACK_URL", e.slackURL)
 			}
-			e.opts.AttemptTimeout = 30 * time.Millisecond
+			if tc.name == "timeout" {
+				e.opts.AttemptTimeout = 50 * time.Millisecond
+			}
 			e.opts.RetryDeadline = 10 * time.Second
 			e.start()
 			e.d.Enqueue(fire(alert("page-1h", "page", burnrate.StateFiring)), fire(alert("ticket-1d", "ticket", burnrate.StateFiring)))
