@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"math"
 	"net/http"
 	"strings"
 	"testing"
@@ -582,5 +583,24 @@ func TestALongRetryAfterIsHonouredAcrossTheRetryDeadline(t *testing.T) {
 	reqs := e.slack.requests()
 	if len(reqs) != 2 || reqs[1].At.Sub(reqs[0].At) < 10*time.Minute {
 		t.Errorf("%d requests", len(reqs))
+	}
+}
+
+func TestAnAlertWithoutTrafficReadingsIsStillDeliveredAndLogged(t *testing.T) {
+	e := newEnv(t, accepted, slackOK)
+	a := alert("page-1h", "page", burnrate.StateFiring)
+	a.BurnShort, a.BudgetRemaining = math.NaN(), math.Inf(-1)
+	e.d.Enqueue(fire(a))
+	if err := e.flush(); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(e.logs.String(), "notification log not saved") {
+		t.Errorf("log not saved:\n%s", e.logs.String())
+	}
+	e.start()
+	e.d.Enqueue(fire(a))
+	e.flush()
+	if n := len(e.pd.requests()); n != 1 {
+		t.Errorf("%d requests, want one trigger across the restart", n)
 	}
 }

@@ -3,6 +3,7 @@ package notify
 import (
 	"context"
 	"errors"
+	"math"
 	"sort"
 	"time"
 
@@ -210,7 +211,7 @@ func (d *Dispatcher) logChanges(in *integration, batch []item, now time.Time) ma
 			if prev.Firing {
 				first = prev.FirstSent
 			}
-			changes[lk] = &logEntry{Notifier: in.name, Key: it.key, Firing: true, Alert: m.Alert, FirstSent: first, LastSent: now}
+			changes[lk] = &logEntry{Notifier: in.name, Key: it.key, Firing: true, Alert: encodable(m.Alert), FirstSent: first, LastSent: now}
 		}
 	}
 	return changes
@@ -255,4 +256,16 @@ func (d *Dispatcher) logErr(err error) {
 	if err != nil {
 		d.opts.Logger.Error("notification log not saved", "error", err)
 	}
+}
+
+// encodable copies an alert with NaN and infinite readings zeroed:
+// encoding/json refuses them, and the log must always save.
+func encodable(a *burnrate.Alert) *burnrate.Alert {
+	c := *a
+	for _, f := range []*float64{&c.Objective, &c.Factor, &c.BurnLong, &c.BurnShort, &c.BudgetRemaining} {
+		if math.IsNaN(*f) || math.IsInf(*f, 0) {
+			*f = 0
+		}
+	}
+	return &c
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"math"
 	"strings"
 	"unicode/utf8"
 
@@ -179,7 +180,7 @@ func alertDetails(m *delivery.Message) Details {
 	a := m.Alert
 	d := Details{
 		SLO: a.SLOID, Series: a.SeriesID, Journey: a.Journey, Labels: a.Labels, Rule: a.Rule, Severity: a.Severity,
-		Objective: fmt.Sprintf("%g%%", a.Objective*100), Factor: a.Factor,
+		Objective: fmt.Sprintf("%g%%", a.Objective*100), Factor: finite(a.Factor),
 		LongWindow: slo.FormatDuration(a.LongWindow), ShortWindow: slo.FormatDuration(a.ShortWindow),
 		BurnLong: finite(a.BurnLong), BurnShort: finite(a.BurnShort),
 		BudgetRemaining: delivery.Percent(a.BudgetRemaining), TimeToExhaustion: delivery.Exhaustion(a.TimeToExhaustion),
@@ -230,7 +231,7 @@ func or(a, b string) string {
 
 // finite keeps JSON encodable: encoding/json rejects Inf and NaN.
 func finite(f float64) float64 {
-	if f != f || f > 1e300 || f < -1e300 {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
 		return 0
 	}
 	return f
