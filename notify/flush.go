@@ -43,7 +43,7 @@ func (d *Dispatcher) flushOne(ctx context.Context, in *integration, st *state) e
 			var de *delivery.Error
 			if errors.As(err, &de) && de.Retryable {
 				// The service is down: the rest waits for the retry too.
-				d.defer_(st, items[n:], de.RetryAfter)
+				d.postpone(st, items[n:], de.RetryAfter)
 				break
 			}
 		}
@@ -217,8 +217,8 @@ func (d *Dispatcher) logChanges(in *integration, batch []item, now time.Time) ma
 	return changes
 }
 
-// defer_ postpones items the retry stage did not get to.
-func (d *Dispatcher) defer_(st *state, rest []item, retryAfter time.Duration) {
+// postpone delays items the retry stage did not get to.
+func (d *Dispatcher) postpone(st *state, rest []item, retryAfter time.Duration) {
 	until := d.opts.Now().Add(max(d.opts.RetryInterval, retryAfter))
 	st.mu.Lock()
 	defer st.mu.Unlock()

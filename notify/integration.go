@@ -23,6 +23,11 @@ type Notifier interface {
 	Notify(ctx context.Context, msgs []delivery.Message) error
 }
 
+var (
+	_ Notifier = (*pagerduty.Notifier)(nil)
+	_ Notifier = (*slack.Notifier)(nil)
+)
+
 // integration is one configured notifier, ready to send.
 type integration struct {
 	name, typ string
