@@ -40,7 +40,13 @@ type Bucket struct {
 }
 
 func (r *ring) state() RingState {
-	out := RingState{Head: r.head}
+	n := 0
+	for _, b := range r.buckets {
+		if b != (Counts{}) {
+			n++
+		}
+	}
+	out := RingState{Head: r.head, Buckets: make([]Bucket, 0, n)}
 	for i := r.oldest(); i <= r.head; i++ {
 		if b := r.get(i); b != (Counts{}) {
 			out.Buckets = append(out.Buckets, Bucket{Index: i, Counts: b})

@@ -34,11 +34,16 @@ var crcTable = crc32.MakeTable(crc32.Castagnoli)
 var errCorrupt = errors.New("corrupt state file")
 
 func seal(magic string, version uint16, payload []byte) []byte {
-	out := make([]byte, 0, headerLen+len(payload)+4)
-	out = append(out, magic...)
-	out = binary.BigEndian.AppendUint16(out, version)
-	out = binary.BigEndian.AppendUint64(out, uint64(len(payload)))
-	out = append(out, payload...)
+	out := make([]byte, headerLen, headerLen+len(payload)+4)
+	return sealed(magic, version, append(out, payload...))
+}
+
+// sealed completes an envelope whose payload was written after headerLen
+// reserved bytes, saving a copy of large payloads.
+func sealed(magic string, version uint16, out []byte) []byte {
+	copy(out, magic)
+	binary.BigEndian.PutUint16(out[8:], version)
+	binary.BigEndian.PutUint64(out[10:], uint64(len(out)-headerLen))
 	return binary.BigEndian.AppendUint32(out, crc32.Checksum(out, crcTable))
 }
 
@@ -100,7 +105,11 @@ type snapshot struct {
 }
 
 func encodeSnapshot(s snapshot) []byte {
-	var e encoder
+	size := headerLen + 64
+	for i := range s.States {
+		size += 128 + 19*(len(s.States[i].Fine.Buckets)+len(s.States[i].Coarse.Buckets)) + 26*len(s.States[i].Examples)
+	}
+	e := encoder{b: make([]byte, headerLen, size)}
 	e.varint(s.Taken.UnixNano())
 	e.uvarint(uint64(len(s.States)))
 	for i := range s.States {
@@ -118,7 +127,7 @@ func encodeSnapshot(s snapshot) []byte {
 			e.varint(ex.EndUnix)
 		}
 	}
-	return seal(snapMagic, snapVersion, e.b)
+	return sealed(snapMagic, snapVersion, e.b)
 }
 
 func decodeSnapshot(data []byte) (snapshot, error) {

@@ -34,6 +34,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql"
+	"github.com/prometheus/prometheus/storage"
 	"github.com/prometheus/prometheus/tsdb"
 
 	"github.com/spanslo/spanslo/slo"
@@ -152,6 +153,9 @@ func (s *Store) openTSDB() error {
 	}
 	s.db = db
 	s.lastTS = db.Head().MaxTime()
+	for _, b := range db.Blocks() {
+		s.lastTS = max(s.lastTS, b.Meta().MaxTime-1) // block MaxTime is exclusive
+	}
 	// The repair text names segment files; keep it relative to the data
 	// directory so it can be shown without revealing the host's layout.
 	repair := strings.ReplaceAll(watch.get(), s.dir+string(filepath.Separator), "")
@@ -241,7 +245,13 @@ func (s *Store) flushLocked(tr *slo.Tracker) error {
 			l labels.Labels
 			v float64
 		}{{good, st.Cumulative.Good}, {bad, st.Cumulative.Bad()}} {
-			if _, err := app.Append(0, sample.l, ts, sample.v); err != nil {
+			_, err := app.Append(0, sample.l, ts, sample.v)
+			switch {
+			case errors.Is(err, storage.ErrOutOfBounds), errors.Is(err, storage.ErrOutOfOrderSample),
+				errors.Is(err, storage.ErrDuplicateSampleForTimestamp):
+				// Older than what the TSDB holds: skip it, keep the rest.
+				s.metrics.skippedSamples.Inc()
+			case err != nil:
 				_ = app.Rollback()
 				return fmt.Errorf("flush: append %s: %w", st.SLO, err)
 			}

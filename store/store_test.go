@@ -241,3 +241,30 @@ func TestBlobsSurviveAReopenAndRejectDamage(t *testing.T) {
 		t.Fatal("a garbled blob was returned")
 	}
 }
+
+func TestAClockGoingBackSkipsTSDBSamplesButKeepsTheSnapshot(t *testing.T) {
+	dir := t.TempDir()
+	c := &clock{t: start}
+	reg := prometheus.NewRegistry()
+	st := open(t, dir, c, reg, nil)
+	defer st.Close()
+	tr := slo.NewTracker(testConfig(t))
+	traffic(t, tr, c.Add(time.Hour), 6, false)
+	if err := st.Flush(tr); err != nil {
+		t.Fatal(err)
+	}
+	traffic(t, tr, c.Add(-30*time.Minute), 6, false)
+	if err := st.Flush(tr); err != nil {
+		t.Fatalf("a flush after the clock went back: %v", err)
+	}
+	if got := metricValue(t, reg, "spanslo_store_skipped_samples_total"); got != 10 {
+		t.Fatalf("skipped %v samples, want the 10 of the second flush", got)
+	}
+	fresh := slo.NewTracker(testConfig(t))
+	if _, err := st.Restore(fresh); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := totalEvents(fresh), totalEvents(tr); got != want {
+		t.Fatalf("snapshot holds %v events, want %v", got, want)
+	}
+}
