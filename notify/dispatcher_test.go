@@ -32,6 +32,7 @@ func TestPagerDutyRateLimitedThreeTimesOpensExactlyOneIncident(t *testing.T) {
 		t.Fatalf("%d requests, want 4", len(reqs))
 	}
 	first := checkEventsV2(t, reqs[0])
+	golden(t, "pagerduty-trigger.json", reqs[0].Body)
 	for i, r := range reqs {
 		checkEventsV2(t, r)
 		if !bytes.Equal(r.Body, reqs[0].Body) {
@@ -196,6 +197,7 @@ func TestSlackRetryAfterIsHonoured(t *testing.T) {
 		t.Error("retry body differs")
 	}
 	checkSlack(t, reqs[1])
+	golden(t, "slack-ticket.json", reqs[1].Body)
 }
 
 func TestSlackBurstOfFiftyAlertsIsGroupedAtOneMessageASecond(t *testing.T) {
