@@ -282,23 +282,29 @@ func seriesLabels(s *slo.SLO, values []string) (good, bad labels.Labels) {
 	return good, b.Labels()
 }
 
-// Run flushes tracker() every flush interval until ctx ends, then once more.
-// tracker is called at each flush, so a hot reload that swaps the tracker is
-// followed. Errors are logged and counted; the next flush tries again.
+// Run flushes tracker() every flush interval until ctx ends, then once more,
+// and returns; Close the store only after Run has returned. tracker is
+// called at each flush, so a hot reload that swaps the tracker is followed.
+// Errors are logged and counted; the next flush tries again.
 func (s *Store) Run(ctx context.Context, tracker func() *slo.Tracker) {
 	t := time.NewTicker(s.opts.FlushInterval)
 	defer t.Stop()
+	flush := func(what string) {
+		tr := tracker()
+		if tr == nil {
+			return
+		}
+		if err := s.Flush(tr); err != nil {
+			s.log.Error("store: "+what+" failed", "err", err)
+		}
+	}
 	for {
 		select {
 		case <-ctx.Done():
-			if err := s.Flush(tracker()); err != nil {
-				s.log.Error("store: final flush failed", "err", err)
-			}
+			flush("final flush")
 			return
 		case <-t.C:
-			if err := s.Flush(tracker()); err != nil {
-				s.log.Error("store: flush failed", "err", err)
-			}
+			flush("flush")
 		}
 	}
 }

@@ -268,3 +268,46 @@ func TestAClockGoingBackSkipsTSDBSamplesButKeepsTheSnapshot(t *testing.T) {
 		t.Fatalf("snapshot holds %v events, want %v", got, want)
 	}
 }
+
+func TestFlushingWhileSpansArriveNeitherRacesNorLosesCounts(t *testing.T) {
+	dir := t.TempDir()
+	c := &clock{t: start}
+	st := open(t, dir, c, nil, nil)
+	tr := slo.NewTracker(testConfig(t))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := range 200 {
+			traffic(t, tr, start.Add(time.Duration(i)*time.Second), 3, false)
+		}
+	}()
+	for {
+		c.Add(time.Second)
+		if err := st.Flush(tr); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case <-done:
+		default:
+			continue
+		}
+		break
+	}
+	c.Add(time.Second)
+	if err := st.Flush(tr); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	st = open(t, dir, c, nil, nil)
+	defer st.Close()
+	fresh := slo.NewTracker(testConfig(t))
+	if _, err := st.Restore(fresh); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := totalEvents(fresh), float64(200*3*3); got != want {
+		t.Fatalf("restored %v events, want %v", got, want)
+	}
+	if got := instant(t, st.QueryAPI(), "sum(spanslo_events_total)", c.Now())["{}"]; got != 200*3*3 {
+		t.Fatalf("the TSDB's last total is %v, want %v", got, 200*3*3)
+	}
+}
