@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"strings"
 	"sync"
@@ -41,14 +42,37 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Help: "Corrupt write-ahead log tails the TSDB found and repaired when the store opened.",
 		}),
 	}
+	// A store reopened on the same registry (after a failed start, in
+	// tests) carries on with the metrics already there.
+	var err error
+	if m.flushes, err = register(reg, m.flushes); err != nil {
+		return nil, err
+	}
+	if m.flushDuration, err = register(reg, m.flushDuration); err != nil {
+		return nil, err
+	}
+	if m.lastFlush, err = register(reg, m.lastFlush); err != nil {
+		return nil, err
+	}
+	if m.skippedSamples, err = register(reg, m.skippedSamples); err != nil {
+		return nil, err
+	}
+	if m.walRepairs, err = register(reg, m.walRepairs); err != nil {
+		return nil, err
+	}
 	m.flushes.WithLabelValues("ok")
 	m.flushes.WithLabelValues("error")
-	for _, c := range []prometheus.Collector{m.flushes, m.flushDuration, m.lastFlush, m.skippedSamples, m.walRepairs} {
-		if err := reg.Register(c); err != nil {
-			return nil, err
+	return m, nil
+}
+
+func register[C prometheus.Collector](reg prometheus.Registerer, c C) (C, error) {
+	err := reg.Register(c)
+	if are, ok := errors.AsType[prometheus.AlreadyRegisteredError](err); ok {
+		if existing, ok := are.ExistingCollector.(C); ok {
+			return existing, nil
 		}
 	}
-	return m, nil
+	return c, err
 }
 
 // repairWatch remembers what the TSDB said about repairing its WAL.

@@ -311,3 +311,21 @@ func TestFlushingWhileSpansArriveNeitherRacesNorLosesCounts(t *testing.T) {
 		t.Fatalf("the TSDB's last total is %v, want %v", got, 200*3*3)
 	}
 }
+
+func TestReopeningOnTheSameRegistryKeepsCounting(t *testing.T) {
+	dir := t.TempDir()
+	c := &clock{t: start}
+	reg := prometheus.NewRegistry()
+	tr := slo.NewTracker(testConfig(t))
+	for range 2 {
+		st := open(t, dir, c, reg, nil)
+		c.Add(time.Minute)
+		if err := st.Flush(tr); err != nil {
+			t.Fatal(err)
+		}
+		st.Close()
+	}
+	if got := metricValue(t, reg, "spanslo_store_flushes_total"); got != 2 {
+		t.Fatalf("flushes %v, want 2", got)
+	}
+}
