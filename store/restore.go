@@ -87,8 +87,21 @@ func (s *Store) rebuild(tr *slo.Tracker, rep *RestoreReport) error {
 			return err
 		}
 		last = max(last, lastTS)
+		// Histories beyond max_series share the overflow series: add them
+		// up before replacing its counters.
+		var order []*slo.Series
+		merged := map[*slo.Series]*history{}
 		for _, h := range hs {
-			ss.SeriesFor(h.values).RestoreIncrements(h.increments(), h.cum)
+			ser := ss.SeriesFor(h.values)
+			if m := merged[ser]; m != nil {
+				m.merge(h)
+				continue
+			}
+			merged[ser] = h
+			order = append(order, ser)
+		}
+		for _, ser := range order {
+			ser.RestoreIncrements(merged[ser].increments(), merged[ser].cum)
 			rep.Restored++
 		}
 	}
@@ -154,6 +167,13 @@ func (s *Store) histories(q storage.Querier, sloCfg *slo.SLO) ([]*history, int64
 		out = append(out, byKey[k])
 	}
 	return out, last, nil
+}
+
+func (h *history) merge(o *history) {
+	for t, c := range o.incs {
+		h.incs[t] = h.incs[t].Add(c)
+	}
+	h.cum = h.cum.Add(o.cum)
 }
 
 func (h *history) increments() []slo.Increment {

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -327,5 +328,36 @@ func TestReopeningOnTheSameRegistryKeepsCounting(t *testing.T) {
 	}
 	if got := metricValue(t, reg, "spanslo_store_flushes_total"); got != 2 {
 		t.Fatalf("flushes %v, want 2", got)
+	}
+}
+
+func TestARebuildBeyondMaxSeriesAddsUpInTheOverflowSeries(t *testing.T) {
+	dir := t.TempDir()
+	c := &clock{t: start}
+	st := open(t, dir, c, nil, nil)
+	tr := populate(t, st, c, 6*time.Hour, 30*time.Minute, 9)
+	st.Close()
+	if err := os.Remove(filepath.Join(dir, "state", "counters.snap")); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := slo.Load([]byte(strings.Replace(testYAML, "max_series: 3", "max_series: 1", 1)), "slos.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st = open(t, dir, c, nil, nil)
+	defer st.Close()
+	fresh := slo.NewTracker(cfg)
+	rep, err := st.Restore(fresh)
+	if err != nil || rep.Source != store.SourceTSDB || rep.Restored != 4 {
+		t.Fatalf("report %+v, %v; want 4 series (one named, one overflow) rebuilt", rep, err)
+	}
+	sum := func(tr *slo.Tracker) (w slo.Counts) {
+		for _, s := range tr.SLO("booking/latency").Series() {
+			w = w.Add(s.Window(c.Now()))
+		}
+		return w
+	}
+	if got, want := sum(fresh), sum(tr); got != want || want.Total == 0 {
+		t.Fatalf("grouped window %+v, want %+v", got, want)
 	}
 }
