@@ -1,7 +1,6 @@
 package api
 
 import (
-	"fmt"
 	"math"
 	"strings"
 	"sync"
@@ -142,32 +141,12 @@ func boolValue(b bool) float64 {
 	return 0
 }
 
-// reservedLabels are spanslo's own label names; a group-by attribute that
-// maps onto one of them is renamed.
-var reservedLabels = map[string]bool{
-	"slo": true, "journey": true, "result": true, "window": true,
-	"zone": true, "rule": true, "severity": true, "state": true,
-}
-
-// groupLabelNames maps group-by attributes to label names with
-// slo.LabelName. A name that would clash with spanslo's own labels, or use
-// Prometheus' reserved "__" prefix, gets an "exported_" prefix, as Prometheus
-// does for clashing target labels; two attributes mapping to one name (a.b
-// and a_b) keep the first and number the next.
+// groupLabelNames maps group-by attributes to label names; validation made
+// sure they clash neither with spanslo's own labels nor with each other.
 func groupLabelNames(groupBy []string) []string {
 	out := make([]string, len(groupBy))
-	seen := map[string]bool{}
 	for i, attr := range groupBy {
-		n := slo.LabelName(attr)
-		if reservedLabels[n] || strings.HasPrefix(n, "__") {
-			n = "exported_" + n
-		}
-		base := n
-		for k := 2; seen[n]; k++ {
-			n = fmt.Sprintf("%s_%d", base, k)
-		}
-		seen[n] = true
-		out[i] = n
+		out[i] = slo.LabelName(attr)
 	}
 	return out
 }

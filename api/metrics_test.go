@@ -102,22 +102,3 @@ func TestMetricsEndpointServesTheRegistry(t *testing.T) {
 	}
 }
 
-func TestGroupByLabelNamesNeverClash(t *testing.T) {
-	tests := []struct {
-		name    string
-		groupBy []string
-		want    []string
-	}{
-		{"dots become underscores", []string{"app.customer.tier"}, []string{"app_customer_tier"}},
-		{"spanslo's own labels are renamed", []string{"journey", "zone"}, []string{"exported_journey", "exported_zone"}},
-		{"reserved double underscores are renamed", []string{"__name__"}, []string{"exported___name__"}},
-		{"two attributes with one label name are numbered", []string{"a.b", "a_b", "a-b"}, []string{"a_b", "a_b_2", "a_b_3"}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := groupLabelNames(tt.groupBy); !slices.Equal(got, tt.want) {
-				t.Errorf("got %v, want %v", got, tt.want)
-			}
-		})
-	}
-}

@@ -425,6 +425,17 @@ func (b *builder) sli(s *SLO, sy *sloYAML, prefix string) {
 func (b *builder) groupBy(s *SLO, sy *sloYAML, prefix string) {
 	if sy.GroupBy.Set && len(sy.GroupBy.V) > 0 {
 		s.GroupBy = sy.GroupBy.V
+		labels := map[string]string{}
+		for _, attr := range s.GroupBy {
+			l := LabelName(attr)
+			switch {
+			case ReservedLabels[l] || strings.HasPrefix(l, "__"):
+				b.add(sy.GroupBy.Line, "%sgroup_by %q would be the metric label %q, which spanslo uses itself", prefix, attr, l)
+			case labels[l] != "":
+				b.add(sy.GroupBy.Line, "%sgroup_by %q and %q would both be the metric label %q", prefix, labels[l], attr, l)
+			}
+			labels[l] = attr
+		}
 		if !sy.MaxSeries.Set {
 			b.add(sy.GroupBy.Line, "%sgroup_by needs max_series, to bound the number of series (values beyond it go to an overflow series)", prefix)
 		}

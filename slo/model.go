@@ -332,6 +332,13 @@ func (c *Config) SLOLink(id string) string {
 	return c.DashboardURL + "/#/slo/" + url.PathEscape(id)
 }
 
+// ReservedLabels are the label names spanslo's own metrics use; a group-by
+// attribute may not map onto one of them.
+var ReservedLabels = map[string]bool{
+	"slo": true, "journey": true, "result": true, "window": true, "zone": true,
+	"rule": true, "severity": true, "state": true, "instance": true, "job": true,
+}
+
 // LabelName turns a group-by attribute name into a Prometheus label name:
 // "app.customer.tier" becomes "app_customer_tier".
 func LabelName(attr string) string {
