@@ -8,10 +8,17 @@ import (
 	"go.opentelemetry.io/collector/pdata/ptrace"
 )
 
-// deliver sends one batch, retrying while the receiver pushes back.
+// sendTimeout bounds one request.
+const sendTimeout = 30 * time.Second
+
+// deliver sends one batch, retrying while the receiver pushes back. A
+// request under way when ctx ends still completes, so the run's counts
+// match what the receiver accepted.
 func deliver(ctx context.Context, send Sender, td ptrace.Traces, stats *Stats) {
 	for {
-		r, err := send.Send(ctx, td)
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sendTimeout)
+		r, err := send.Send(sctx, td)
+		cancel()
 		var bp *BackpressureError
 		switch {
 		case err == nil:
@@ -27,10 +34,8 @@ func deliver(ctx context.Context, send Sender, td ptrace.Traces, stats *Stats) {
 			case <-time.After(bp.RetryAfter):
 			}
 		default:
-			if ctx.Err() == nil {
-				stats.Failed.Add(1)
-				stats.lastErr.Store(&err)
-			}
+			stats.Failed.Add(1)
+			stats.lastErr.Store(&err)
 			return
 		}
 	}

@@ -5,6 +5,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"go.opentelemetry.io/collector/pdata/ptrace"
 )
 
 // RunOptions pace a run.
@@ -20,6 +22,10 @@ type RunOptions struct {
 	Workers int
 	// Tick is how often a paced run sends what it generated (default 200ms).
 	Tick time.Duration
+	// Reuse, when Rate is 0, makes each worker generate (and, over HTTP,
+	// encode) this many batches once and send them in turn, so the run
+	// measures the receiver rather than the generator.
+	Reuse int
 }
 
 // Stats summarise a run.
@@ -72,14 +78,53 @@ func Run(ctx context.Context, opts Options, send Sender, ro RunOptions, stats *S
 		if err != nil {
 			return err
 		}
-		wg.Go(func() {
-			for ctx.Err() == nil {
-				deliver(ctx, send, g.Batch(time.Now(), ro.BatchSpans), stats)
-			}
-		})
+		wg.Go(func() { flood(ctx, g, send, ro, stats) })
 	}
 	wg.Wait()
 	return nil
+}
+
+// encodedSender can send a batch encoded ahead of time.
+type encodedSender interface {
+	Encode(td ptrace.Traces) ([]byte, error)
+	SendEncoded(ctx context.Context, body []byte) (Reply, error)
+}
+
+// flood sends batches back to back.
+func flood(ctx context.Context, g *Generator, send Sender, ro RunOptions, stats *Stats) {
+	if ro.Reuse <= 0 {
+		for ctx.Err() == nil {
+			deliver(ctx, send, g.Batch(time.Now(), ro.BatchSpans), stats)
+		}
+		return
+	}
+	batches := make([]Sender, ro.Reuse)
+	tds := make([]ptrace.Traces, ro.Reuse)
+	for i := range batches {
+		tds[i] = g.Batch(time.Now(), ro.BatchSpans)
+		batches[i] = send
+		if es, ok := send.(encodedSender); ok {
+			body, err := es.Encode(tds[i])
+			if err != nil {
+				stats.lastErr.Store(&err)
+				return
+			}
+			batches[i] = preEncoded{es, body}
+		}
+	}
+	for i := 0; ctx.Err() == nil; i++ {
+		deliver(ctx, batches[i%ro.Reuse], tds[i%ro.Reuse], stats)
+	}
+}
+
+// preEncoded sends one body encoded ahead of time, whatever td it is given.
+type preEncoded struct {
+	es   encodedSender
+	body []byte
+}
+
+func (p preEncoded) Send(ctx context.Context, _ ptrace.Traces) (Reply, error) {
+	return p.es.SendEncoded(ctx, p.body)
 }
 
 func paced(ctx context.Context, g *Generator, send Sender, ro RunOptions, stats *Stats) error {

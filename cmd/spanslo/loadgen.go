@@ -54,7 +54,7 @@ type loadgenConfig struct {
 	target, protocol, tokenEnv, demoJourney string
 	rate, baseErrors, sampleRatio           float64
 	duration, start, length, demoEvery      time.Duration
-	batch, workers                          int
+	batch, workers, reuse                   int
 	gzip                                    bool
 	seed                                    uint64
 	demo                                    bool
@@ -71,6 +71,7 @@ func loadgenFlags(fs *flag.FlagSet) *loadgenConfig {
 	fs.DurationVar(&c.duration, "duration", time.Minute, "how long to send; 0 runs until interrupted")
 	fs.IntVar(&c.batch, "batch", 1000, "spans per request when --rate is 0")
 	fs.IntVar(&c.workers, "workers", 1, "concurrent senders when --rate is 0")
+	fs.IntVar(&c.reuse, "reuse", 0, "when --rate is 0, generate (and encode) this many batches per worker once and resend them, to measure the receiver rather than the generator")
 	fs.Float64Var(&c.baseErrors, "base-error-rate", 0.0002, "`fraction` of failing requests outside incidents")
 	fs.Var(c.errorRates, "error-rate", "incident: `journey=fraction` of requests failing with HTTP 500 (repeatable, e.g. payment=0.05)")
 	fs.Var(c.latencies, "latency", "incident: `journey=duration` added to every request (repeatable, e.g. booking=2s)")
@@ -124,7 +125,7 @@ func (c *loadgenConfig) options(start time.Time) (loadgen.Options, loadgen.RunOp
 		seed = uint64(start.UnixNano())
 	}
 	opts := loadgen.Options{Seed: seed, ErrorRate: c.baseErrors, SampleRatio: c.sampleRatio}
-	ro := loadgen.RunOptions{Rate: c.rate, Duration: c.duration, BatchSpans: c.batch, Workers: c.workers}
+	ro := loadgen.RunOptions{Rate: c.rate, Duration: c.duration, BatchSpans: c.batch, Workers: c.workers, Reuse: c.reuse}
 	if c.sampleRatio <= 0 || c.sampleRatio > 1 {
 		return opts, ro, fmt.Errorf("--sample-ratio %g not in (0, 1]", c.sampleRatio)
 	}
