@@ -173,6 +173,8 @@ func (s *server) start(ctx context.Context) error {
 		go s.tokens.watch(ctx, 10*time.Second, s.ingest.SetTokens, s.log)
 	}
 	s.log.Info("spanslo serving", "otlp_grpc", addrString(s.ingest.GRPCAddr()), "otlp_http", addrString(s.ingest.HTTPAddr()), "data", s.cfg.DataDir)
+	// Until the API is wired in beside ingest, say so rather than pretend.
+	s.log.Warn("the API and dashboard are not wired into serve yet; --http-addr is unused", "http_addr", s.cfg.HTTPAddr)
 	return nil
 }
 
