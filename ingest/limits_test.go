@@ -242,3 +242,15 @@ func TestGRPCAnswersWithTheOTLPCodes(t *testing.T) {
 		t.Errorf("%d bytes still held", s.inFlight.used.Load())
 	}
 }
+
+func TestGRPCChargesTheDecodedMessageToTheInFlightBound(t *testing.T) {
+	s, tr := startServer(t, Options{MaxBodyBytes: 4 << 20, MaxInFlightBytes: 64 << 10})
+	c := dialGRPC(t, s)
+	big, _ := batch(t, 34, 300)
+	if _, err := c.Export(context.Background(), ptraceotlp.NewExportRequestFromTraces(big)); status.Code(err) != codes.Unavailable {
+		t.Fatalf("a message larger than the in-flight bound: %v, want UNAVAILABLE", err)
+	}
+	if got := countedTotal(tr); got != 0 {
+		t.Errorf("a refused request counted %g events", got)
+	}
+}
