@@ -38,7 +38,14 @@ func TestShutdownDrainsARequestInFlight(t *testing.T) {
 		resp.Body.Close()
 		answered <- resp.StatusCode
 	}()
-	pw.Write(body[:len(body)/2]) // the request is now being read
+	pw.Write(body[:len(body)/2])
+	// Wait until the handler holds the bytes it read: the request is in flight.
+	for deadline := time.Now().Add(5 * time.Second); s.inFlight.used.Load() == 0; {
+		if time.Now().After(deadline) {
+			t.Fatal("the handler never started reading the body")
+		}
+		time.Sleep(time.Millisecond)
+	}
 	stopped := make(chan error, 1)
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
