@@ -17,6 +17,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
 	grpcgzip "google.golang.org/grpc/encoding/gzip"
+	"google.golang.org/grpc/mem"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 )
@@ -254,3 +255,41 @@ func TestGRPCChargesTheDecodedMessageToTheInFlightBound(t *testing.T) {
 		t.Errorf("a refused request counted %g events", got)
 	}
 }
+
+func TestGRPCAnswersInvalidArgumentForUndecodableData(t *testing.T) {
+	s, tr := startServer(t, Options{})
+	conn, err := grpc.NewClient(s.GRPCAddr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	// A raw call, so the client sends bytes no encoder would produce.
+	err = conn.Invoke(context.Background(), "/opentelemetry.proto.collector.trace.v1.TraceService/Export",
+		&rawBytes{0x0a, 0xff, 0xff, 0xff, 0x0f}, new(rawBytes), grpc.ForceCodecV2(rawCodec{}))
+	if status.Code(err) != codes.InvalidArgument {
+		t.Fatalf("undecodable request: %v, want INVALID_ARGUMENT", err)
+	}
+	td, n := batch(t, 35, 3)
+	if _, err := dialGRPC(t, s).Export(context.Background(), ptraceotlp.NewExportRequestFromTraces(td)); err != nil {
+		t.Fatalf("a valid request after the bad one: %v", err)
+	}
+	if got := countedTotal(tr); got != float64(n) {
+		t.Errorf("counted %g, want %d", got, n)
+	}
+}
+
+type rawBytes []byte
+
+// rawCodec sends and receives message bytes as they are.
+type rawCodec struct{}
+
+func (rawCodec) Marshal(v any) (mem.BufferSlice, error) {
+	return mem.BufferSlice{mem.SliceBuffer(*v.(*rawBytes))}, nil
+}
+
+func (rawCodec) Unmarshal(data mem.BufferSlice, v any) error {
+	*v.(*rawBytes) = data.Materialize()
+	return nil
+}
+
+func (rawCodec) Name() string { return "proto" }
