@@ -186,6 +186,10 @@ func TestEventsTooOldOrTooNewAreRejectedAndCounted(t *testing.T) {
 	if got := tr.Observe(at(-2*24*time.Hour), 1, now.Add(31*24*time.Hour)); got != slo.TooOld {
 		t.Errorf("a span 33 days old: %v, want too_old", got)
 	}
+	fresh := slo.NewTracker(cfg)
+	if got := fresh.Observe(at(-31*24*time.Hour), 1, now); got != slo.TooOld {
+		t.Errorf("a span 31 days old offered to a fresh tracker: %v, want too_old", got)
+	}
 	if got := tr.Observe(at(6*time.Minute), 1, now); got != slo.TooNew {
 		t.Errorf("a span 6 minutes in the future: %v, want too_far_in_future", got)
 	}

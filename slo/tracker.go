@@ -40,8 +40,11 @@ const OverflowValue = "__overflow__"
 type Tracker struct {
 	cfg      *Config
 	journeys []trackedJourney
-	slos     []*SLOSeries
-	outcomes [len(outcomeNames)]atomic.Uint64
+	// entryOnly: every journey counts entry spans only, so any other span
+	// is unmatched without reading it further.
+	entryOnly bool
+	slos      []*SLOSeries
+	outcomes  [len(outcomeNames)]atomic.Uint64
 }
 
 type trackedJourney struct {
@@ -52,6 +55,9 @@ type trackedJourney struct {
 // SLOSeries is the set of series of one SLO: one, or one per group-by value.
 type SLOSeries struct {
 	SLO *SLO
+	// keep is how old (from now) a span may be and still count: the
+	// longer of the SLO window and the longest alert window.
+	keep int64
 
 	single *Series                            // when the SLO has no group_by
 	index  atomic.Pointer[map[string]*Series] // copy-on-write: lock-free reads
@@ -61,11 +67,12 @@ type SLOSeries struct {
 
 // NewTracker builds the counters for cfg.
 func NewTracker(cfg *Config) *Tracker {
-	t := &Tracker{cfg: cfg}
+	t := &Tracker{cfg: cfg, entryOnly: true}
 	for _, j := range cfg.Journeys {
 		tj := trackedJourney{j: j}
+		t.entryOnly = t.entryOnly && j.Match.EntryOnly
 		for _, s := range j.SLOs {
-			ss := &SLOSeries{SLO: s}
+			ss := &SLOSeries{SLO: s, keep: int64(max(s.Window.MaxLength(), s.FineSpan()))}
 			if len(s.GroupBy) == 0 {
 				ss.single = NewSeries(s, s.ID, nil)
 				ss.order = []*Series{ss.single}
@@ -116,9 +123,12 @@ func (t *Tracker) Observe(span Span, weight float64, now time.Time) Outcome {
 }
 
 func (t *Tracker) observe(span Span, weight float64, now time.Time) Outcome {
+	entry := IsEntry(span)
+	if !entry && t.entryOnly {
+		return Unmatched
+	}
 	end := span.EndUnixNano()
 	out := Unmatched
-	entry := IsEntry(span)
 	svc, svcOK := span.ResourceAttr("service.name")
 	for i := range t.journeys {
 		tj := &t.journeys[i]
@@ -132,6 +142,9 @@ func (t *Tracker) observe(span Span, weight float64, now time.Time) Outcome {
 			out = TooOld
 		}
 		for _, ss := range tj.slos {
+			if end < now.UnixNano()-ss.keep {
+				continue // judged against now, not the series' newest bucket: a fresh series must not take month-old spans
+			}
 			ser := ss.seriesFor(span)
 			if ser.Add(end, ss.SLO.Good(span), weight, span.TraceID()) {
 				out = Counted
