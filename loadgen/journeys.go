@@ -59,7 +59,7 @@ var Journeys = []Journey{
 		{service: "booking-api", name: "bookings publish", kind: ptrace.SpanKindProducer, peer: "kafka", share: 0.05, optional: true},
 		{service: "booking-api", name: "render confirmation", kind: ptrace.SpanKindInternal, share: 0.05, optional: true},
 	}},
-	{Name: "payment", Service: "payment-api", Method: "POST", Route: "/v1/payments", Share: 0.1, Latency: 0.35, steps: []step{
+	{Name: "payment", Service: "payment-api", Method: "POST", Route: "/v1/payments", Share: 0.1, Latency: 0.22, steps: []step{
 		{service: "payment-api", name: "fraud check", kind: ptrace.SpanKindInternal, share: 0.1},
 		{service: "payment-api", name: "SELECT bookings", kind: ptrace.SpanKindClient, db: "postgresql", op: "SELECT", table: "bookings", peer: "payment-db", share: 0.05},
 		{service: "payment-api", name: "POST", kind: ptrace.SpanKindClient, peer: "psp.example.com", method: "POST", share: 0.6, fails: true},

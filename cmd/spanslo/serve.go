@@ -6,17 +6,24 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/spanslo/spanslo/api"
+	"github.com/spanslo/spanslo/burnrate"
 	"github.com/spanslo/spanslo/ingest"
+	"github.com/spanslo/spanslo/notify"
 	"github.com/spanslo/spanslo/slo"
+	"github.com/spanslo/spanslo/store"
 )
 
 // serveConfig is what the serve flags say.
@@ -30,23 +37,43 @@ type serveConfig struct {
 	MaxInFlightBytes int64
 	TokenEnv         string
 	TokenFile        string
+	AdminTokenEnv    string
+	AdminTokenFile   string
+	EvalInterval     time.Duration
+	FlushInterval    time.Duration
+	RepeatInterval   time.Duration
 	ShutdownTimeout  time.Duration
 	LogLevel         slog.Level
+	Demo             bool
+	DemoRate         float64
+	DemoJourney      string
+	DemoEvery        time.Duration
+	DemoBackfill     time.Duration
 }
 
 func serveFlags(fs *flag.FlagSet) *serveConfig {
 	c := &serveConfig{}
-	fs.StringVar(&c.ConfigPath, "config", "slos.yaml", "SLO config `file`")
-	fs.StringVar(&c.DataDir, "data", "./data", "data `directory` (history of the counters)")
+	fs.StringVar(&c.ConfigPath, "config", "slos.yaml", "SLO config `file`; SIGHUP or POST /-/reload re-reads it")
+	fs.StringVar(&c.DataDir, "data", "./data", "data `directory`: counter history (TSDB + snapshots), alert state, notification log")
 	fs.StringVar(&c.OTLPGRPCAddr, "otlp-grpc-addr", "127.0.0.1:4317", "OTLP/gRPC listen `address` (empty disables)")
 	fs.StringVar(&c.OTLPHTTPAddr, "otlp-http-addr", "127.0.0.1:4318", "OTLP/HTTP listen `address` (empty disables)")
-	fs.StringVar(&c.HTTPAddr, "http-addr", "127.0.0.1:8080", "API and dashboard listen `address`")
+	fs.StringVar(&c.HTTPAddr, "http-addr", "127.0.0.1:8080", "API, dashboard and /metrics listen `address`")
 	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", ingest.DefaultMaxBodyBytes, "largest OTLP request accepted, in `bytes` after decompression (413 / RESOURCE_EXHAUSTED beyond)")
 	fs.Int64Var(&c.MaxInFlightBytes, "max-inflight-bytes", ingest.DefaultMaxInFlightBytes, "request `bytes` held at once; beyond, requests get 503 + Retry-After / UNAVAILABLE so exporters retry")
 	fs.StringVar(&c.TokenEnv, "ingest-token-env", "", "environment `variable` holding the accepted OTLP bearer tokens (comma separated); none: no auth")
 	fs.StringVar(&c.TokenFile, "ingest-token-file", "", "`file` of accepted OTLP bearer tokens, one per line, re-read when it changes")
+	fs.StringVar(&c.AdminTokenEnv, "admin-token-env", "SPANSLO_ADMIN_TOKEN", "environment `variable` holding the bearer token POST /-/reload requires (unset: HTTP reload is off)")
+	fs.StringVar(&c.AdminTokenFile, "admin-token-file", "", "`file` holding the admin token (instead of --admin-token-env)")
+	fs.DurationVar(&c.EvalInterval, "eval-interval", 15*time.Second, "how often burn-rate rules are evaluated")
+	fs.DurationVar(&c.FlushInterval, "flush-interval", store.DefaultFlushInterval, "how often counters are written to the data directory (a crash loses at most this much)")
+	fs.DurationVar(&c.RepeatInterval, "repeat-interval", 4*time.Hour, "how often a still-firing alert is notified again")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 20*time.Second, "how long in-flight requests may drain on shutdown")
 	fs.TextVar(&c.LogLevel, "log-level", slog.LevelInfo, "log `level`: debug, info, warn or error")
+	fs.BoolVar(&c.Demo, "demo", false, "also run the load generator against this server: realistic traffic for the bundled journeys, a recurring incident, and --demo-backfill of history")
+	fs.Float64Var(&c.DemoRate, "demo-rate", 40, "demo `requests` per second over all journeys")
+	fs.StringVar(&c.DemoJourney, "demo-journey", "payment", "`journey` the demo incident hits")
+	fs.DurationVar(&c.DemoEvery, "demo-every", 15*time.Minute, "how often the demo incident recurs (10% errors and +1s latency for 4 minutes)")
+	fs.DurationVar(&c.DemoBackfill, "demo-backfill", 7*24*time.Hour, "history the demo sends first (sampled spans weighted back up), so budgets start from a realistic week")
 	return c
 }
 
@@ -79,62 +106,120 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 }
 
 // server is the composition root of spanslo serve: every part is built by
-// one small wiring method, so the burn-rate evaluator, the notifiers, the
-// history store and the API are added beside ingest without reshaping it.
+// one small wiring method, in data-flow order.
 type server struct {
 	cfg      serveConfig
 	log      *slog.Logger
 	now      func() time.Time
 	registry *prometheus.Registry
 
-	slos     *slo.Config
-	tracker  *slo.Tracker
-	observer *ingest.SwappableObserver
-	ingest   *ingest.Server
-	tokens   *tokenSource
+	slos       atomic.Pointer[slo.Config]
+	current    atomic.Pointer[slo.Tracker]
+	observer   *ingest.SwappableObserver
+	store      *store.Store
+	evaluator  *burnrate.Evaluator
+	dispatcher *notify.Dispatcher
+	ingest     *ingest.Server
+	tokens     *tokenSource
+	api        *http.Server
+	apiAddr    net.Addr
+	ready      atomic.Bool
+	reloadMu   sync.Mutex
 
 	stop []func(context.Context) error // shutdown steps, run in reverse
 }
 
 func newServer(c serveConfig, logger *slog.Logger, now func() time.Time) (*server, error) {
 	s := &server{cfg: c, log: logger, now: now, registry: prometheus.NewRegistry()}
-	s.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	for _, step := range []func() error{s.loadConfig, s.prepareData, s.buildTracker, s.buildIngest} {
+	steps := []func() error{s.loadConfig, s.openStore, s.buildTracker, s.buildEvaluator, s.buildNotify, s.buildIngest, s.buildAPI}
+	for _, step := range steps {
 		if err := step(); err != nil {
+			if s.store != nil {
+				_ = s.store.Close()
+			}
 			return nil, err
 		}
 	}
 	return s, nil
 }
 
+// tracker is the tracker counting now (a reload swaps it).
+func (s *server) tracker() *slo.Tracker { return s.current.Load() }
+
 func (s *server) loadConfig() error {
 	cfg, err := slo.LoadFile(s.cfg.ConfigPath)
 	var ps slo.Problems
 	if errors.As(err, &ps) {
-		lines := make([]string, len(ps))
-		for i, p := range ps {
-			lines[i] = p.Error()
-		}
-		return fmt.Errorf("invalid config:\n%s", strings.Join(lines, "\n"))
+		return fmt.Errorf("invalid config:\n%s", ps.Error())
 	}
 	if err != nil {
 		return fmt.Errorf("load config: %w", err)
 	}
-	s.slos = cfg
+	s.slos.Store(cfg)
 	s.log.Info("config loaded", "file", s.cfg.ConfigPath, "journeys", len(cfg.Journeys), "slos", len(cfg.SLOs))
 	return nil
 }
 
-func (s *server) prepareData() error {
+func (s *server) openStore() error {
 	if err := os.MkdirAll(s.cfg.DataDir, 0o750); err != nil {
 		return fmt.Errorf("data directory: %w", err)
+	}
+	st, err := store.Open(s.cfg.DataDir, store.Options{
+		Now: s.now, Logger: s.log.With("component", "store"), Registerer: s.registry,
+		Retention: store.RetentionFor(s.slos.Load()), FlushInterval: s.cfg.FlushInterval,
+	})
+	if err != nil {
+		return fmt.Errorf("open data directory: %w", err)
+	}
+	s.store = st
+	return nil
+}
+
+// buildTracker makes the counters and restores them from the data
+// directory before any span is accepted.
+func (s *server) buildTracker() error {
+	tr := slo.NewTracker(s.slos.Load())
+	rep, err := s.store.Restore(tr)
+	if err != nil {
+		return fmt.Errorf("restore counters: %w", err)
+	}
+	s.log.Info("counters restored", "source", rep.Source, "series", rep.Restored, "skipped", rep.Skipped,
+		"taken", rep.Taken, "snapshot_problem", rep.SnapshotProblem, "wal_repair", rep.Info.WALRepair)
+	s.current.Store(tr)
+	s.observer = ingest.NewSwappableObserver(tr)
+	return nil
+}
+
+// alertStateBlob is where the evaluator's alert state lives between runs,
+// so a restart neither re-fires nor forgets an alert.
+const alertStateBlob = "alerts.json"
+
+func (s *server) buildEvaluator() error {
+	s.evaluator = burnrate.New(s.tracker(), burnrate.Options{Now: s.now, Logger: s.log.With("component", "burnrate")})
+	data, err := s.store.LoadBlob(alertStateBlob)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+	case err != nil:
+		s.log.Error("alert state not restored; alerts start afresh", "err", err)
+	default:
+		if err := s.evaluator.Restore(data); err != nil {
+			s.log.Error("alert state not restored; alerts start afresh", "err", err)
+		} else {
+			s.log.Info("alert state restored", "alerts", len(s.evaluator.Alerts()))
+		}
 	}
 	return nil
 }
 
-func (s *server) buildTracker() error {
-	s.tracker = slo.NewTracker(s.slos)
-	s.observer = ingest.NewSwappableObserver(s.tracker)
+func (s *server) buildNotify() error {
+	d, err := notify.NewDispatcher(s.slos.Load(), notify.Options{
+		DataDir: s.cfg.DataDir, Now: s.now, RepeatInterval: s.cfg.RepeatInterval,
+		Logger: s.log.With("component", "notify"), Registerer: s.registry,
+	})
+	if err != nil {
+		return fmt.Errorf("notifiers: %w", err)
+	}
+	s.dispatcher = d
 	return nil
 }
 
@@ -163,32 +248,57 @@ func (s *server) buildIngest() error {
 	return nil
 }
 
-// start opens the listeners and background loops.
-func (s *server) start(ctx context.Context) error {
-	if err := s.ingest.Start(ctx); err != nil {
-		return err
+func (s *server) buildAPI() error {
+	admin, err := readSecret(s.cfg.AdminTokenEnv, s.cfg.AdminTokenFile)
+	if err != nil {
+		return fmt.Errorf("admin token: %w", err)
 	}
-	s.stop = append(s.stop, s.ingest.Shutdown)
-	if s.tokens.file != "" {
-		go s.tokens.watch(ctx, 10*time.Second, s.ingest.SetTokens, s.log)
+	h := api.New(api.Options{
+		Tracker:       s.tracker,
+		Alerts:        s.evaluator,
+		Notifiers:     s.notifierStatus,
+		Reload:        s.reload,
+		AdminToken:    admin,
+		PrometheusAPI: s.store.QueryAPI(),
+		Registry:      s.registry,
+		Ready:         s.ready.Load,
+		Now:           s.now,
+		Logger:        s.log.With("component", "api"),
+	})
+	s.api = &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
-	s.log.Info("spanslo serving", "otlp_grpc", addrString(s.ingest.GRPCAddr()), "otlp_http", addrString(s.ingest.HTTPAddr()), "data", s.cfg.DataDir)
-	// Until the API is wired in beside ingest, say so rather than pretend.
-	s.log.Warn("the API and dashboard are not wired into serve yet; --http-addr is unused", "http_addr", s.cfg.HTTPAddr)
 	return nil
 }
 
-// shutdown runs the stop steps in reverse order of start: receivers drain
-// first, so every accepted span is counted before anything downstream stops.
-func (s *server) shutdown(ctx context.Context) error {
-	var errs []error
-	for i := len(s.stop) - 1; i >= 0; i-- {
-		if err := s.stop[i](ctx); err != nil {
-			errs = append(errs, err)
-		}
+func (s *server) notifierStatus() []api.NotifierStatus {
+	hs := s.dispatcher.Health()
+	out := make([]api.NotifierStatus, len(hs))
+	for i, h := range hs {
+		out[i] = api.NotifierStatus{Name: h.Name, Type: h.Type, Healthy: h.Healthy, LastError: h.LastError, LastSuccess: h.LastSuccess}
 	}
-	s.stop = nil
-	return errors.Join(errs...)
+	return out
+}
+
+// readSecret reads a secret from a file, else from an environment variable;
+// "" when neither is set.
+func readSecret(env, file string) (string, error) {
+	if file != "" {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return "", fmt.Errorf("read %s: %w", file, err)
+		}
+		return strings.TrimSpace(string(b)), nil
+	}
+	if env != "" {
+		return strings.TrimSpace(os.Getenv(env)), nil
+	}
+	return "", nil
 }
 
 func addrString(a net.Addr) string {

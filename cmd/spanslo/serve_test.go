@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"flag"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -27,14 +28,7 @@ func runSpanslo(t *testing.T, args ...string) (stdout, stderr string, code int) 
 // startServe runs the serve wiring in-process on loopback port 0.
 func startServe(t *testing.T, mutate func(*serveConfig)) *server {
 	t.Helper()
-	c := serveConfig{
-		ConfigPath:      "../../slos.yaml",
-		DataDir:         t.TempDir(),
-		OTLPGRPCAddr:    "127.0.0.1:0",
-		OTLPHTTPAddr:    "127.0.0.1:0",
-		HTTPAddr:        "127.0.0.1:0",
-		ShutdownTimeout: 5 * time.Second,
-	}
+	c := defaultServeConfig(t)
 	if mutate != nil {
 		mutate(&c)
 	}
@@ -55,6 +49,19 @@ func startServe(t *testing.T, mutate func(*serveConfig)) *server {
 		}
 	})
 	return s
+}
+
+// defaultServeConfig is serve's flag defaults, on loopback port 0 and a
+// fresh data directory.
+func defaultServeConfig(t *testing.T) serveConfig {
+	t.Helper()
+	c := serveFlags(flag.NewFlagSet("serve", flag.ContinueOnError))
+	c.ConfigPath = "../../slos.yaml"
+	c.DataDir = t.TempDir()
+	c.OTLPGRPCAddr, c.OTLPHTTPAddr, c.HTTPAddr = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
+	c.ShutdownTimeout = 5 * time.Second
+	c.AdminTokenEnv = ""
+	return *c
 }
 
 func spansSeen(tr *slo.Tracker) uint64 {
@@ -82,11 +89,11 @@ func TestLoadgenTrafficIsCountedByServe(t *testing.T) {
 				t.Fatalf("exit %d, stdout %q, stderr %q", code, out, errOut)
 			}
 			sent, _ := strconv.ParseUint(m[1], 10, 64)
-			if sent == 0 || spansSeen(s.tracker) != sent {
-				t.Fatalf("loadgen sent %d spans, serve classified %d", sent, spansSeen(s.tracker))
+			if sent == 0 || spansSeen(s.tracker()) != sent {
+				t.Fatalf("loadgen sent %d spans, serve classified %d", sent, spansSeen(s.tracker()))
 			}
 			// Sampled at 1 in 2, every counted request weighs 2.
-			c := s.tracker.SLO("search/availability").Series()[0].Cumulative()
+			c := s.tracker().SLO("search/availability").Series()[0].Cumulative()
 			if c.Total == 0 || int(c.Total)%2 != 0 {
 				t.Errorf("search availability total %g, want a positive even weighted count", c.Total)
 			}
@@ -134,7 +141,7 @@ func TestServeStopsWhenItsContextEnds(t *testing.T) {
 	var out, errb strings.Builder
 	go func() {
 		done <- run(ctx, []string{"serve", "--config", "../../slos.yaml", "--data", t.TempDir(),
-			"--otlp-grpc-addr", "127.0.0.1:0", "--otlp-http-addr", "127.0.0.1:0"}, &out, &errb)
+			"--otlp-grpc-addr", "127.0.0.1:0", "--otlp-http-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0"}, &out, &errb)
 	}()
 	cancel()
 	select {

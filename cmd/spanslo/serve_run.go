@@ -1,0 +1,167 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/spanslo/spanslo/burnrate"
+	"github.com/spanslo/spanslo/slo"
+)
+
+// start opens the listeners and starts the background loops. The loops run
+// on their own context, ended by shutdown once ingest has drained, so every
+// accepted span is counted, evaluated and flushed before spanslo stops.
+func (s *server) start(ctx context.Context) error {
+	if err := s.ingest.Start(ctx); err != nil {
+		return err
+	}
+	s.stop = append(s.stop, s.ingest.Shutdown)
+	if err := s.startAPI(); err != nil {
+		_ = s.shutdown(context.Background())
+		return err
+	}
+	bg, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	goLoop := func(f func()) {
+		wg.Add(1)
+		go func() { defer wg.Done(); f() }()
+	}
+	goLoop(func() { s.store.Run(bg, s.tracker) })
+	goLoop(func() { _ = s.dispatcher.Run(bg) })
+	goLoop(func() { _ = s.evaluator.Run(bg, s.cfg.EvalInterval, s.handleEvents) })
+	goLoop(func() { s.watchSIGHUP(bg) })
+	if s.tokens.file != "" {
+		goLoop(func() { s.tokens.watch(bg, 10*time.Second, s.ingest.SetTokens, s.log) })
+	}
+	// Stopped after ingest drained (steps run in reverse): the last tick's
+	// alert state is saved and the final flush happens before the store closes.
+	s.stop = append(s.stop[:0:0], s.closeStore, func(ctx context.Context) error {
+		cancel()
+		wg.Wait()
+		s.saveAlertState()
+		return s.dispatcher.Flush(ctx)
+	}, s.api.Shutdown)
+	s.stop = append(s.stop, s.ingest.Shutdown)
+	if s.cfg.Demo {
+		stopDemo, err := s.startDemo()
+		if err != nil {
+			_ = s.shutdown(context.Background())
+			return err
+		}
+		s.stop = append(s.stop, stopDemo)
+	}
+	s.ready.Store(true)
+	s.log.Info("spanslo serving", "api", "http://"+s.apiAddr.String(), "otlp_grpc", addrString(s.ingest.GRPCAddr()),
+		"otlp_http", addrString(s.ingest.HTTPAddr()), "data", s.cfg.DataDir)
+	return nil
+}
+
+func (s *server) startAPI() error {
+	ln, err := net.Listen("tcp", s.cfg.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("api: %w", err)
+	}
+	s.apiAddr = ln.Addr()
+	go func() {
+		if err := s.api.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.log.Error("api server stopped", "err", err)
+		}
+	}()
+	return nil
+}
+
+func (s *server) closeStore(context.Context) error { return s.store.Close() }
+
+// handleEvents takes each tick's transitions to the notifiers and keeps the
+// alert state durable.
+func (s *server) handleEvents(evs []burnrate.Event) {
+	for _, ev := range evs {
+		if ev.Alert != nil {
+			s.log.Info("alert", "slo", ev.Alert.SeriesID, "rule", ev.Alert.Rule, "severity", ev.Alert.Severity,
+				"state", ev.Alert.State, "burn_long", ev.Alert.BurnLong, "burn_short", ev.Alert.BurnShort)
+		}
+		if ev.Zone != nil {
+			s.log.Info("zone change", "slo", ev.Zone.SeriesID, "from", ev.Zone.From, "to", ev.Zone.To, "budget_remaining", ev.Zone.BudgetRemaining)
+		}
+	}
+	s.dispatcher.Enqueue(evs...)
+	if len(evs) > 0 {
+		s.saveAlertState()
+	}
+}
+
+func (s *server) saveAlertState() {
+	data, err := s.evaluator.State()
+	if err == nil {
+		err = s.store.SaveBlob(alertStateBlob, data)
+	}
+	if err != nil {
+		s.log.Error("alert state not saved", "err", err)
+	}
+}
+
+// shutdown runs the stop steps in reverse order of start: the demo load
+// stops, receivers drain, the API closes, then the loops end with a final
+// evaluation save and flush, and the store closes.
+func (s *server) shutdown(ctx context.Context) error {
+	s.ready.Store(false)
+	var errs []error
+	for i := len(s.stop) - 1; i >= 0; i-- {
+		if err := s.stop[i](ctx); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	s.stop = nil
+	return errors.Join(errs...)
+}
+
+func (s *server) watchSIGHUP(ctx context.Context) {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-hup:
+			if err := s.reload(ctx); err != nil {
+				s.log.Error("reload failed; the previous config keeps running", "err", err)
+			}
+		}
+	}
+}
+
+// reload re-reads slos.yaml. An invalid file changes nothing (the error is
+// slo.Problems, with file:line messages); otherwise a new tracker takes over
+// with the history of every SLO whose id did not change, and the evaluator
+// resolves the alerts of SLOs that are gone.
+func (s *server) reload(ctx context.Context) error {
+	s.reloadMu.Lock()
+	defer s.reloadMu.Unlock()
+	cfg, err := slo.LoadFile(s.cfg.ConfigPath)
+	if err != nil {
+		return err
+	}
+	if err := s.dispatcher.Reload(cfg); err != nil {
+		return fmt.Errorf("notifiers: %w", err)
+	}
+	next := slo.NewTracker(cfg)
+	old := s.tracker()
+	kept, dropped := slo.Migrate(old, next)
+	// Swap right after migrating: spans counted on the old tracker in
+	// between are the only ones a reload can lose.
+	s.observer.Swap(next)
+	s.current.Store(next)
+	s.evaluator.SetTracker(next)
+	s.slos.Store(cfg)
+	s.log.Info("config reloaded", "file", s.cfg.ConfigPath, "slos", len(cfg.SLOs), "series_kept", kept, "series_dropped", dropped)
+	return nil
+}
