@@ -27,7 +27,7 @@ func (v *spanView) setResource(res pcommon.Map) {
 	v.service, v.serviceOK = lookup(res, serviceName)
 }
 
-var _ slo.Span = (*spanView)(nil)
+var _ slo.WeightedSpan = (*spanView)(nil)
 
 func (v *spanView) Name() string           { return v.span.Name() }
 func (v *spanView) Kind() slo.SpanKind     { return slo.SpanKind(v.span.Kind()) }
@@ -41,6 +41,15 @@ const (
 	flagHasIsRemote = 0x100
 	flagIsRemote    = 0x200
 )
+
+// entry is slo.IsEntry read straight from the span.
+func (v *spanView) entry() bool {
+	switch v.span.Kind() {
+	case ptrace.SpanKindServer, ptrace.SpanKindConsumer:
+		return true
+	}
+	return v.span.ParentSpanID().IsEmpty() || v.span.Flags()&(flagHasIsRemote|flagIsRemote) == flagHasIsRemote|flagIsRemote
+}
 
 func (v *spanView) Parent() slo.Parent {
 	if v.span.ParentSpanID().IsEmpty() {
@@ -57,6 +66,9 @@ func (v *spanView) Parent() slo.Parent {
 	}
 }
 
+// Weight is the span's sampling weight; see Weight.
+func (v *spanView) Weight() float64 { return Weight(v.span) }
+
 func (v *spanView) Attr(key string) (slo.Value, bool) {
 	return lookup(v.span.Attributes(), key)
 }
@@ -70,8 +82,13 @@ func (v *spanView) ResourceAttr(key string) (slo.Value, bool) {
 
 func lookup(m pcommon.Map, key string) (slo.Value, bool) {
 	val, ok := m.Get(key)
-	if !ok {
+	switch {
+	case !ok:
 		return slo.Value{}, false
+	case val.Type() == pcommon.ValueTypeStr:
+		// Inline, the common case: built through toValue it costs
+		// several times the lookup.
+		return slo.Value{Type: slo.ValueString, Str: val.Str()}, true
 	}
 	return toValue(val), true
 }

@@ -65,7 +65,10 @@ func (c *Cond) MatchString(s string) bool {
 }
 
 // Match applies the condition to an attribute lookup result.
-func (c *Cond) Match(v Value, ok bool) bool {
+func (c *Cond) Match(v Value, ok bool) bool { return c.matchRef(&v, ok) }
+
+// matchRef is Match without copying the value.
+func (c *Cond) matchRef(v *Value, ok bool) bool {
 	if c.op == opExists {
 		return ok == c.exists
 	}
@@ -157,6 +160,110 @@ func (m *Matcher) match(s Span, entry bool, svc Value, svcOK bool) bool {
 		}
 	}
 	return true
+}
+
+// attrMemo remembers the span attribute lookups made while one span is
+// matched against several journeys, which mostly test the same keys
+// (http.route, http.request.method): each is read from the span once.
+type attrMemo struct {
+	have  uint8 // bit per slot: looked up
+	found uint8 // bit per slot: present
+	vals  [memoSlots]Value
+}
+
+const memoSlots = 4
+
+// journeyMatcher is a Matcher as a tracker runs it: each span attribute
+// condition knows its memo slot (-1: none, looked up directly).
+type journeyMatcher struct {
+	*Matcher
+	slots []int8
+}
+
+// newJourneyMatcher assigns memo slots to m's span attribute conditions,
+// sharing them across journeys by key through keys.
+func newJourneyMatcher(m *Matcher, keys *[]string) journeyMatcher {
+	jm := journeyMatcher{Matcher: m, slots: make([]int8, len(m.conds))}
+	for i, c := range m.conds {
+		jm.slots[i] = -1
+		if c.resource {
+			continue
+		}
+		for k, key := range *keys {
+			if key == c.key {
+				jm.slots[i] = int8(k)
+			}
+		}
+		if jm.slots[i] < 0 && len(*keys) < memoSlots {
+			jm.slots[i] = int8(len(*keys))
+			*keys = append(*keys, c.key)
+		}
+	}
+	return jm
+}
+
+// spanAttr reads a span attribute a matcher tests.
+func spanAttr(s Span, key string) (Value, bool) {
+	v, ok := s.Attr(key)
+	if !ok && key == "http.request.method" {
+		v, ok = s.Attr("http.method") // older semantic conventions
+	}
+	return v, ok
+}
+
+// matchSpan is match for a span already known to satisfy the entry-only
+// rule, with the service condition skipped when the caller has already
+// selected the journey by service name.
+func (m *journeyMatcher) matchSpan(s Span, checkService bool, svc *Value, svcOK bool, memo *attrMemo) bool {
+	if checkService && m.service != nil && !m.service.matchRef(svc, svcOK) {
+		return false
+	}
+	if m.kinds != 0 && m.kinds&(1<<uint(s.Kind())) == 0 {
+		return false
+	}
+	if m.spanName != nil && !m.spanName.MatchString(s.Name()) {
+		return false
+	}
+	for i := range m.conds {
+		c := &m.conds[i]
+		var ok bool
+		if slot := m.slots[i]; slot >= 0 {
+			bit := uint8(1) << uint(slot)
+			if memo.have&bit == 0 {
+				memo.vals[slot], ok = spanAttr(s, c.key)
+				memo.have |= bit
+				if ok {
+					memo.found |= bit
+				}
+			}
+			if !c.cond.matchRef(&memo.vals[slot], memo.found&bit != 0) {
+				return false
+			}
+			continue
+		}
+		var v Value
+		if c.resource {
+			v, ok = s.ResourceAttr(c.key)
+		} else {
+			v, ok = spanAttr(s, c.key)
+		}
+		if !c.cond.matchRef(&v, ok) {
+			return false
+		}
+	}
+	return true
+}
+
+// serviceKeys are the service names a condition can only ever hold for,
+// when it is an equality or a list; indexable says whether it is.
+func (c *Cond) serviceKeys() (keys []string, indexable bool) {
+	switch c.op {
+	case opEquals:
+		return []string{c.str}, true
+	case opIn:
+		return c.list, true
+	}
+	return nil, false
 }
 
 func parseKind(s string) (SpanKind, bool) {

@@ -1,6 +1,7 @@
 package slo
 
 import (
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -40,16 +41,56 @@ const OverflowValue = "__overflow__"
 type Tracker struct {
 	cfg      *Config
 	journeys []trackedJourney
-	// entryOnly: every journey counts entry spans only, so any other span
-	// is unmatched without reading it further.
-	entryOnly bool
-	slos      []*SLOSeries
-	outcomes  [len(outcomeNames)]atomic.Uint64
+	slos     []*SLOSeries
+	outcomes [len(outcomeNames)]atomic.Uint64
+
+	// all tries every journey, checking every condition: Observe's scope.
+	all Scope
+	// byService holds, per service name some journey's service condition
+	// names, the journeys a resource with that service.name can match.
+	byService map[string]*Scope
+	// others is the scope of any other (or no) service.name: the journeys
+	// whose service condition is not a plain name or list.
+	others Scope
 }
 
 type trackedJourney struct {
-	j    *Journey
+	m    journeyMatcher
 	slos []*SLOSeries
+}
+
+// Scope is the journeys the spans of one resource can match, picked once
+// from the resource's service.name (Tracker.Scope) so that each span is
+// tried against those only. It belongs to its tracker and is read-only.
+type Scope struct {
+	t        *Tracker
+	journeys []scopedJourney
+	// entryOnly: every journey of the scope counts entry spans only.
+	entryOnly bool
+	// needService: some journey still tests service.name per span.
+	needService bool
+}
+
+type scopedJourney struct {
+	tj *trackedJourney
+	// checkService: the service condition was not settled when the scope
+	// was picked.
+	checkService bool
+}
+
+func (sc *Scope) add(tj *trackedJourney, checkService bool) {
+	checkService = checkService && tj.m.service != nil
+	sc.journeys = append(sc.journeys, scopedJourney{tj: tj, checkService: checkService})
+	sc.entryOnly = sc.entryOnly && tj.m.EntryOnly
+	sc.needService = sc.needService || checkService
+}
+
+// WeightedSpan is a span that works out its own sampling weight (how many
+// spans it stands for). The tracker asks for it only when it counts the
+// span, so unmatched spans never pay for it.
+type WeightedSpan interface {
+	Span
+	Weight() float64
 }
 
 // SLOSeries is the set of series of one SLO: one, or one per group-by value.
@@ -67,10 +108,11 @@ type SLOSeries struct {
 
 // NewTracker builds the counters for cfg.
 func NewTracker(cfg *Config) *Tracker {
-	t := &Tracker{cfg: cfg, entryOnly: true}
+	t := &Tracker{cfg: cfg, byService: map[string]*Scope{}}
+	var memoKeys []string
+	t.journeys = make([]trackedJourney, 0, len(cfg.Journeys))
 	for _, j := range cfg.Journeys {
-		tj := trackedJourney{j: j}
-		t.entryOnly = t.entryOnly && j.Match.EntryOnly
+		tj := trackedJourney{m: newJourneyMatcher(j.Match, &memoKeys)}
 		for _, s := range j.SLOs {
 			ss := &SLOSeries{SLO: s, keep: int64(max(s.Window.MaxLength(), s.FineSpan()))}
 			if len(s.GroupBy) == 0 {
@@ -85,7 +127,99 @@ func NewTracker(cfg *Config) *Tracker {
 		}
 		t.journeys = append(t.journeys, tj)
 	}
+	t.buildScopes()
 	return t
+}
+
+// buildScopes indexes the journeys by the service names their service
+// conditions name. Scopes keep config order, so a span matching several
+// journeys is handled as Observe handles it.
+func (t *Tracker) buildScopes() {
+	t.all = Scope{t: t, entryOnly: true}
+	t.others = Scope{t: t, entryOnly: true}
+	for i := range t.journeys {
+		tj := &t.journeys[i]
+		t.all.add(tj, true)
+		if tj.m.service == nil {
+			continue
+		}
+		keys, ok := tj.m.service.serviceKeys()
+		if !ok {
+			continue
+		}
+		for _, k := range keys {
+			if t.byService[k] == nil {
+				t.byService[k] = &Scope{t: t}
+			}
+		}
+	}
+	for name, sc := range t.byService {
+		sc.entryOnly = true
+		for i := range t.journeys {
+			tj := &t.journeys[i]
+			keys, indexed := []string(nil), false
+			if tj.m.service != nil {
+				keys, indexed = tj.m.service.serviceKeys()
+			}
+			switch {
+			case !indexed:
+				sc.add(tj, true)
+			case slices.Contains(keys, name):
+				sc.add(tj, false)
+			}
+		}
+	}
+	for i := range t.journeys {
+		tj := &t.journeys[i]
+		if tj.m.service != nil {
+			if _, indexed := tj.m.service.serviceKeys(); indexed {
+				continue // names only others: never this scope
+			}
+		}
+		t.others.add(tj, true)
+	}
+}
+
+// Scope returns the journeys spans of a resource with this service.name
+// (ok false: none) can match. Resolve it once per resource and pass each of
+// its spans to Scope.Observe.
+func (t *Tracker) Scope(service Value, ok bool) *Scope {
+	switch {
+	case !ok:
+		return &t.others
+	case service.Type != ValueString:
+		return &t.all // compared in text form by each condition
+	}
+	if sc := t.byService[service.Str]; sc != nil {
+		return sc
+	}
+	return &t.others
+}
+
+// Possible reports whether any span of the scope's resource can match a
+// journey. When it cannot, a caller may skip the resource's spans and
+// report them as unmatched with Tracker.AddOutcomes.
+func (sc *Scope) Possible() bool { return len(sc.journeys) > 0 }
+
+// EntryOnly reports whether only entry spans (IsEntry) can match: a caller
+// may then report every other span as unmatched without passing it in.
+func (sc *Scope) EntryOnly() bool { return sc.entryOnly }
+
+// AddOutcomes records n spans with outcome o in Outcomes: what a caller of
+// Scope.Observe does once per batch.
+func (t *Tracker) AddOutcomes(o Outcome, n int) {
+	if n > 0 {
+		t.outcomes[o].Add(uint64(n))
+	}
+}
+
+// Observe is Tracker.Observe for a span of the scope's resource, asking the
+// span for its weight only when it is counted. Unlike Tracker.Observe it
+// leaves Outcomes alone, so that concurrent batches do not contend on
+// them per span: the caller tallies the outcomes and reports them with
+// Tracker.AddOutcomes.
+func (sc *Scope) Observe(span WeightedSpan, now time.Time) Outcome {
+	return sc.t.observe(sc, span, span, 0, now)
 }
 
 // Config is the config the tracker counts for.
@@ -117,33 +251,51 @@ func (t *Tracker) Outcomes() map[Outcome]uint64 {
 // every SLO of every journey it matches. now bounds how far in the future
 // the span may end.
 func (t *Tracker) Observe(span Span, weight float64, now time.Time) Outcome {
-	o := t.observe(span, weight, now)
+	o := t.observe(&t.all, span, nil, weight, now)
 	t.outcomes[o].Add(1)
 	return o
 }
 
-func (t *Tracker) observe(span Span, weight float64, now time.Time) Outcome {
-	entry := IsEntry(span)
-	if !entry && t.entryOnly {
+// observe matches span against the journeys of sc and counts it. The weight
+// comes from weigher when there is one, asked at most once.
+func (t *Tracker) observe(sc *Scope, span Span, weigher WeightedSpan, weight float64, now time.Time) Outcome {
+	if len(sc.journeys) == 0 {
 		return Unmatched
 	}
+	entry := IsEntry(span)
+	if !entry && sc.entryOnly {
+		return Unmatched
+	}
+	var svc Value
+	var svcOK bool
+	if sc.needService {
+		svc, svcOK = span.ResourceAttr("service.name")
+	}
+	var memo attrMemo
 	end := span.EndUnixNano()
+	nowN := now.UnixNano()
 	out := Unmatched
-	svc, svcOK := span.ResourceAttr("service.name")
-	for i := range t.journeys {
-		tj := &t.journeys[i]
-		if !tj.j.Match.match(span, entry, svc, svcOK) {
+	for i := range sc.journeys {
+		sj := &sc.journeys[i]
+		tj := sj.tj
+		if tj.m.EntryOnly && !entry {
 			continue
 		}
-		if end > now.UnixNano()+int64(MaxFuture) {
+		if !tj.m.matchSpan(span, sj.checkService, &svc, svcOK, &memo) {
+			continue
+		}
+		if end > nowN+int64(MaxFuture) {
 			return TooNew
 		}
 		if out == Unmatched {
 			out = TooOld
 		}
 		for _, ss := range tj.slos {
-			if end < now.UnixNano()-ss.keep {
+			if end < nowN-ss.keep {
 				continue // judged against now, not the series' newest bucket: a fresh series must not take month-old spans
+			}
+			if weigher != nil {
+				weight, weigher = weigher.Weight(), nil
 			}
 			ser := ss.seriesFor(span)
 			if ser.Add(end, ss.SLO.Good(span), weight, span.TraceID()) {
