@@ -10,6 +10,14 @@ import (
 	"github.com/spanslo/spanslo/loadgen"
 )
 
+// The demo incident: 30 % errors and +1 s for 6 minutes burns the payment
+// budgets at ~300× (availability) and 200× (latency), enough to page on the
+// 1h/5m rule about 3 minutes in, even over an hour of healthy history.
+const (
+	demoIncidentErrors = 0.3
+	demoIncidentLength = 6 * time.Minute
+)
+
 // startDemo feeds this server the load generator's traffic: first a week of
 // history (head-sampled, each span weighted back up, with one past incident
 // on search), then live traffic with a recurring incident on one journey,
@@ -30,8 +38,8 @@ func (s *server) startDemo() (func(context.Context) error, error) {
 		live := loadgen.Options{
 			Seed: uint64(now.UnixNano()), ErrorRate: 0.0002,
 			Incidents: []loadgen.Incident{{
-				Journey: s.cfg.DemoJourney, ErrorRate: 0.1, Latency: time.Second,
-				Start: now.Add(2 * time.Minute), End: now.Add(6 * time.Minute), Every: s.cfg.DemoEvery,
+				Journey: s.cfg.DemoJourney, ErrorRate: demoIncidentErrors, Latency: time.Second,
+				Start: now.Add(2 * time.Minute), End: now.Add(2*time.Minute + demoIncidentLength), Every: s.cfg.DemoEvery,
 			}},
 		}
 		s.log.Info("demo: live traffic", "rate", s.cfg.DemoRate, "incident_journey", s.cfg.DemoJourney,

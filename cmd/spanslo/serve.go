@@ -72,7 +72,7 @@ func serveFlags(fs *flag.FlagSet) *serveConfig {
 	fs.BoolVar(&c.Demo, "demo", false, "also run the load generator against this server: realistic traffic for the bundled journeys, a recurring incident, and --demo-backfill of history")
 	fs.Float64Var(&c.DemoRate, "demo-rate", 40, "demo `requests` per second over all journeys")
 	fs.StringVar(&c.DemoJourney, "demo-journey", "payment", "`journey` the demo incident hits")
-	fs.DurationVar(&c.DemoEvery, "demo-every", 15*time.Minute, "how often the demo incident recurs (10% errors and +1s latency for 4 minutes)")
+	fs.DurationVar(&c.DemoEvery, "demo-every", 20*time.Minute, "how often the demo incident recurs (30% errors and +1s latency for 6 minutes, first 2 minutes after start)")
 	fs.DurationVar(&c.DemoBackfill, "demo-backfill", 7*24*time.Hour, "history the demo sends first (sampled spans weighted back up), so budgets start from a realistic week")
 	return c
 }
