@@ -17,6 +17,58 @@ type spanView struct {
 	// per resource rather than once per span and journey.
 	service   slo.Value
 	serviceOK bool
+
+	// The span attributes the classifier reads on nearly every span it
+	// counts (route, method, status code, SampleRate) are found in one pass
+	// over the span's attributes, when the first of them is asked for:
+	// scanned is the span they were read from, found a bit per key present.
+	scanned ptrace.Span
+	found   uint8
+	known   [numKnown]pcommon.Value
+}
+
+// Known span attributes, indexes into spanView.known.
+const (
+	knownRoute = iota
+	knownMethod
+	knownMethodOld
+	knownStatus
+	knownStatusOld
+	knownSampleRate
+	numKnown
+)
+
+func knownAttr(key string) int {
+	switch key {
+	case "http.route":
+		return knownRoute
+	case "http.request.method":
+		return knownMethod
+	case "http.method":
+		return knownMethodOld
+	case "http.response.status_code":
+		return knownStatus
+	case "http.status_code":
+		return knownStatusOld
+	case "SampleRate":
+		return knownSampleRate
+	}
+	return -1
+}
+
+// knownValue returns a known attribute of the current span.
+func (v *spanView) knownValue(i int) (pcommon.Value, bool) {
+	if v.scanned != v.span {
+		v.scanned, v.found = v.span, 0
+		for k, val := range v.span.Attributes().All() {
+			// The first of duplicate keys wins, as in pcommon.Map.Get.
+			if j := knownAttr(k); j >= 0 && v.found&(1<<j) == 0 {
+				v.found |= 1 << j
+				v.known[j] = val
+			}
+		}
+	}
+	return v.known[i], v.found&(1<<i) != 0
 }
 
 const serviceName = "service.name"
@@ -67,10 +119,26 @@ func (v *spanView) Parent() slo.Parent {
 }
 
 // Weight is the span's sampling weight; see Weight.
-func (v *spanView) Weight() float64 { return Weight(v.span) }
+func (v *spanView) Weight() float64 {
+	rate, ok := v.knownValue(knownSampleRate)
+	return weight(v.span.TraceState().AsRaw(), rate, ok)
+}
 
 func (v *spanView) Attr(key string) (slo.Value, bool) {
-	return lookup(v.span.Attributes(), key)
+	var val pcommon.Value
+	var ok bool
+	if i := knownAttr(key); i >= 0 {
+		val, ok = v.knownValue(i)
+	} else {
+		val, ok = v.span.Attributes().Get(key)
+	}
+	switch {
+	case !ok:
+		return slo.Value{}, false
+	case val.Type() == pcommon.ValueTypeStr:
+		return slo.Value{Type: slo.ValueString, Str: val.Str()}, true
+	}
+	return toValue(val), true
 }
 
 func (v *spanView) ResourceAttr(key string) (slo.Value, bool) {
@@ -82,15 +150,19 @@ func (v *spanView) ResourceAttr(key string) (slo.Value, bool) {
 
 func lookup(m pcommon.Map, key string) (slo.Value, bool) {
 	val, ok := m.Get(key)
-	switch {
-	case !ok:
+	if !ok {
 		return slo.Value{}, false
-	case val.Type() == pcommon.ValueTypeStr:
-		// Inline, the common case: built through toValue it costs
-		// several times the lookup.
-		return slo.Value{Type: slo.ValueString, Str: val.Str()}, true
 	}
-	return toValue(val), true
+	return value(val), true
+}
+
+// value is toValue with the common string case inline: through toValue it
+// costs several times the lookup.
+func value(val pcommon.Value) slo.Value {
+	if val.Type() == pcommon.ValueTypeStr {
+		return slo.Value{Type: slo.ValueString, Str: val.Str()}
+	}
+	return toValue(val)
 }
 
 func toValue(val pcommon.Value) slo.Value {

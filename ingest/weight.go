@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 
+	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
 	"github.com/spanslo/spanslo/slo"
@@ -14,11 +15,23 @@ import (
 // adjusted count from the tracestate threshold (ot=th:T, weight 2^56 /
 // (2^56 - T)), else its SampleRate attribute, else 1.
 func Weight(span ptrace.Span) float64 {
-	if w, ok := thresholdWeight(span.TraceState().AsRaw()); ok {
+	ts := span.TraceState().AsRaw()
+	if ts != "" {
+		if w, ok := thresholdWeight(ts); ok {
+			return w
+		}
+	}
+	rate, ok := span.Attributes().Get("SampleRate")
+	return weight(ts, rate, ok)
+}
+
+// weight is Weight from the span's tracestate and SampleRate attribute.
+func weight(tracestate string, sampleRate pcommon.Value, ok bool) float64 {
+	if w, ok := thresholdWeight(tracestate); ok {
 		return w
 	}
-	if v, ok := span.Attributes().Get("SampleRate"); ok {
-		if w := positive(toValue(v)); w > 0 {
+	if ok {
+		if w := positive(toValue(sampleRate)); w > 0 {
 			return w
 		}
 	}
