@@ -46,13 +46,29 @@ func (c Counts) BudgetRemaining(objective float64) float64 {
 // (unix time / resolution). It holds the buckets (head-len, head]; adding
 // beyond head advances it and clears what it passes. Slots are found from
 // head's slot by offset, so the hot path does no division.
+//
+// It also keeps the sum of each block of blockLen consecutive buckets
+// (block b: buckets [b*blockLen, (b+1)*blockLen)), so a long sum reads
+// whole blocks and at most 2*blockLen buckets at its ends: a 30-day sum of
+// hour buckets touches ~75 values instead of 720.
 type ring struct {
 	buckets  []Counts
 	head     int64 // newest bucket index
 	headSlot int64 // its slot
+
+	blocks        []Counts // by block number, like buckets
+	headBlockSlot int64    // slot of block head>>blockShift
 }
 
-func newRing(n int) ring { return ring{buckets: make([]Counts, n)} }
+const (
+	blockShift = 4
+	blockLen   = 1 << blockShift
+)
+
+func newRing(n int) ring {
+	// Every block with a bucket in the ring's range, plus one.
+	return ring{buckets: make([]Counts, n), blocks: make([]Counts, n>>blockShift+2)}
+}
 
 // slot returns where bucket idx lives; idx must be in (head-len, head].
 func (r *ring) slot(idx int64) int64 {
@@ -63,23 +79,49 @@ func (r *ring) slot(idx int64) int64 {
 	return s
 }
 
+// blockSlot returns where block b lives; b must be within len(blocks) of
+// head's block.
+func (r *ring) blockSlot(b int64) int64 {
+	s := r.headBlockSlot - (r.head>>blockShift - b)
+	if s < 0 {
+		s += int64(len(r.blocks))
+	}
+	return s
+}
+
+// reset empties the ring and sets its head.
+func (r *ring) reset(head int64) {
+	clear(r.buckets)
+	clear(r.blocks)
+	r.head, r.headSlot, r.headBlockSlot = head, 0, 0
+}
+
 func (r *ring) add(idx int64, good, total float64) bool {
 	n := int64(len(r.buckets))
 	switch {
 	case idx > r.head:
 		if idx-r.head >= n {
-			clear(r.buckets)
-			r.headSlot = 0
-		} else {
-			s := r.headSlot
-			for i := r.head; i < idx; i++ {
-				if s++; s == n {
-					s = 0
-				}
-				r.buckets[s] = Counts{}
-			}
-			r.headSlot = s
+			r.reset(idx)
+			break
 		}
+		s := r.headSlot
+		for i := r.head; i < idx; i++ {
+			if s++; s == n {
+				s = 0
+			}
+			r.buckets[s] = Counts{}
+		}
+		r.headSlot = s
+		// The blocks entered are new: their buckets were just cleared.
+		nb := int64(len(r.blocks))
+		bs := r.headBlockSlot
+		for b := r.head >> blockShift; b < idx>>blockShift; b++ {
+			if bs++; bs == nb {
+				bs = 0
+			}
+			r.blocks[bs] = Counts{}
+		}
+		r.headBlockSlot = bs
 		r.head = idx
 	case idx <= r.head-n:
 		return false
@@ -87,6 +129,9 @@ func (r *ring) add(idx int64, good, total float64) bool {
 	b := &r.buckets[r.slot(idx)]
 	b.Good += good
 	b.Total += total
+	k := &r.blocks[r.blockSlot(idx>>blockShift)]
+	k.Good += good
+	k.Total += total
 	return true
 }
 
@@ -94,10 +139,37 @@ func (r *ring) add(idx int64, good, total float64) bool {
 func (r *ring) oldest() int64 { return r.head - int64(len(r.buckets)) + 1 }
 
 // sum adds the buckets in [from, to], skipping those the ring no longer (or
-// not yet) holds, which are empty by definition.
+// not yet) holds, which are empty by definition. Blocks wholly inside
+// [from, to] are read as their sums; a block whose first bucket is at or
+// after oldest() is wholly held, so its sum counts no evicted bucket.
 func (r *ring) sum(from, to int64) Counts {
 	from = max(from, r.oldest())
 	to = min(to, r.head)
+	if from > to {
+		return Counts{}
+	}
+	first := (from + blockLen - 1) >> blockShift // first block starting at or after from
+	last := (to+1)>>blockShift - 1               // last block ending at or before to
+	if last-first < 1 {
+		return r.sumBuckets(from, to)
+	}
+	c := r.sumBuckets(from, first<<blockShift-1)
+	nb := int64(len(r.blocks))
+	s := r.blockSlot(first)
+	for k := last - first; k >= 0; k-- {
+		b := &r.blocks[s]
+		c.Good += b.Good
+		c.Total += b.Total
+		if s++; s == nb {
+			s = 0
+		}
+	}
+	return c.Add(r.sumBuckets((last+1)<<blockShift, to))
+}
+
+// sumBuckets adds the buckets in [from, to], which the ring must hold (or
+// from > to: none).
+func (r *ring) sumBuckets(from, to int64) Counts {
 	var c Counts
 	if from > to {
 		return c

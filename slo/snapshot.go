@@ -59,8 +59,7 @@ func (r *ring) state() RingState {
 // to what the ring holds when merge is set and replacing it otherwise.
 func (r *ring) load(st RingState, merge bool) {
 	if !merge {
-		clear(r.buckets)
-		r.head = st.Head
+		r.reset(st.Head)
 	}
 	for i := len(st.Buckets) - 1; i >= 0; i-- {
 		b := st.Buckets[i]
