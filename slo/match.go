@@ -230,7 +230,13 @@ func (m *journeyMatcher) matchSpan(s Span, checkService bool, svc *Value, svcOK 
 		if slot := m.slots[i]; slot >= 0 {
 			bit := uint8(1) << uint(slot)
 			if memo.have&bit == 0 {
-				memo.vals[slot], ok = spanAttr(s, c.key)
+				// Straight into the memo: through spanAttr the 48-byte
+				// value is copied twice more.
+				dst := &memo.vals[slot]
+				*dst, ok = s.Attr(c.key)
+				if !ok && c.key == "http.request.method" {
+					*dst, ok = s.Attr("http.method") // older semantic conventions
+				}
 				memo.have |= bit
 				if ok {
 					memo.found |= bit
