@@ -132,11 +132,16 @@ func (v *spanView) Attr(key string) (slo.Value, bool) {
 	} else {
 		val, ok = v.span.Attributes().Get(key)
 	}
-	switch {
-	case !ok:
+	if !ok {
 		return slo.Value{}, false
-	case val.Type() == pcommon.ValueTypeStr:
+	}
+	// The common types inline: through toValue the value is built out of
+	// line and copied back.
+	switch val.Type() {
+	case pcommon.ValueTypeStr:
 		return slo.Value{Type: slo.ValueString, Str: val.Str()}, true
+	case pcommon.ValueTypeInt:
+		return slo.Value{Type: slo.ValueInt, Int: val.Int()}, true
 	}
 	return toValue(val), true
 }
