@@ -43,6 +43,30 @@ func BenchmarkTrackerObserve(b *testing.B) {
 	}
 }
 
+// The same span through the scope of its resource, as ingest's Classify
+// runs it: only the booking-api journeys are tried, and the weight is asked
+// for once the span counts.
+func BenchmarkScopeObserve(b *testing.B) {
+	cfg, err := slo.LoadFile("../slos.yaml")
+	if err != nil {
+		b.Fatal(err)
+	}
+	tr := slo.NewTracker(cfg)
+	s := span(200, 120*time.Millisecond)
+	s.attrs["http.route"] = slo.StringValue("/v1/bookings/{id}")
+	s.attrs["http.request.method"] = slo.StringValue("GET")
+	asked := 0
+	var ws slo.WeightedSpan = weighedSpan{s, 1, &asked} // boxed once
+	sc := tr.Scope(slo.StringValue("booking-api"), true)
+	now := time.Unix(0, s.end)
+	b.ReportAllocs()
+	for b.Loop() {
+		if sc.Observe(ws, now) != slo.Counted {
+			b.Fatal("not counted")
+		}
+	}
+}
+
 // Every window the default rules need, plus the SLO window and status, for
 // 1 000 series holding a full month (target < 10 ms).
 func BenchmarkAllWindows1000Series(b *testing.B) {
