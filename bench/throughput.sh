@@ -15,7 +15,7 @@ measure() { # name, serve flags, loadgen flags...
 	name=$1; serveflags=$2; shift 2
 	# shellcheck disable=SC2086
 	taskset -c 0 "$tmp/spanslo" serve --config "$root/slos.yaml" --data "$tmp/data" $serveflags \
-		--otlp-grpc-addr 127.0.0.1:24317 --otlp-http-addr 127.0.0.1:24318 2>"$tmp/serve.log" &
+		--otlp-grpc-addr 127.0.0.1:24317 --otlp-http-addr 127.0.0.1:24318 --http-addr 127.0.0.1:0 2>"$tmp/serve.log" &
 	pid=$!
 	sleep 1
 	t0=$(cpu_ticks $pid)
