@@ -78,7 +78,7 @@ func (s *server) backfill(ctx context.Context, send loadgen.Sender, now time.Tim
 	past := now.Add(-2 * 24 * time.Hour)
 	g, err := loadgen.New(loadgen.Options{
 		Seed: uint64(now.UnixNano()) + 1, ErrorRate: 0.0002, SampleRatio: ratio,
-		Incidents: []loadgen.Incident{{Journey: "search", ErrorRate: 0.12, Start: past, End: past.Add(45 * time.Minute)}},
+		Incidents: []loadgen.Incident{{Journey: "search", ErrorRate: 0.08, Start: past, End: past.Add(45 * time.Minute)}},
 	})
 	if err != nil {
 		return err
