@@ -101,4 +101,3 @@ func TestMetricsEndpointServesTheRegistry(t *testing.T) {
 		t.Errorf("GET /metrics: %d\n%s", status, body)
 	}
 }
-
