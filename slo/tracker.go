@@ -298,7 +298,12 @@ func (t *Tracker) observe(sc *Scope, span Span, weigher WeightedSpan, weight flo
 				weight, weigher = weigher.Weight(), nil
 			}
 			ser := ss.seriesFor(span)
-			if ser.Add(end, ss.SLO.Good(span), weight, span.TraceID()) {
+			good := ss.SLO.Good(span)
+			var trace TraceID
+			if !good {
+				trace = span.TraceID() // only bad events keep it, as examples
+			}
+			if ser.Add(end, good, weight, trace) {
 				out = Counted
 			}
 		}
