@@ -123,43 +123,16 @@ type Matcher struct {
 	spanName  *Cond
 }
 
-// Match reports whether the span belongs to the journey.
+// Match reports whether the span belongs to the journey. The tracker runs
+// the same conditions through a journeyMatcher, with lookups shared across
+// journeys.
 func (m *Matcher) Match(s Span) bool {
+	if m.EntryOnly && !IsEntry(s) {
+		return false
+	}
 	svc, ok := s.ResourceAttr("service.name")
-	return m.match(s, IsEntry(s), svc, ok)
-}
-
-// match is Match with the facts every journey needs read once per span.
-func (m *Matcher) match(s Span, entry bool, svc Value, svcOK bool) bool {
-	if m.EntryOnly && !entry {
-		return false
-	}
-	if m.service != nil && !m.service.Match(svc, svcOK) {
-		return false
-	}
-	if m.kinds != 0 && m.kinds&(1<<uint(s.Kind())) == 0 {
-		return false
-	}
-	if m.spanName != nil && !m.spanName.MatchString(s.Name()) {
-		return false
-	}
-	for i := range m.conds {
-		c := &m.conds[i]
-		var v Value
-		var ok bool
-		if c.resource {
-			v, ok = s.ResourceAttr(c.key)
-		} else {
-			v, ok = s.Attr(c.key)
-			if !ok && c.key == "http.request.method" {
-				v, ok = s.Attr("http.method") // older semantic conventions
-			}
-		}
-		if !c.cond.Match(v, ok) {
-			return false
-		}
-	}
-	return true
+	jm := journeyMatcher{Matcher: m} // no memo slots: every lookup direct
+	return jm.matchSpan(s, true, &svc, ok, nil)
 }
 
 // attrMemo remembers the span attribute lookups made while one span is
@@ -211,9 +184,9 @@ func spanAttr(s Span, key string) (Value, bool) {
 	return v, ok
 }
 
-// matchSpan is match for a span already known to satisfy the entry-only
-// rule, with the service condition skipped when the caller has already
-// selected the journey by service name.
+// matchSpan tests every condition but entry-only, which the caller checked;
+// the service condition is skipped when the caller already selected the
+// journey by service name. memo may be nil when m has no memo slots.
 func (m *journeyMatcher) matchSpan(s Span, checkService bool, svc *Value, svcOK bool, memo *attrMemo) bool {
 	if checkService && m.service != nil && !m.service.matchRef(svc, svcOK) {
 		return false
@@ -227,7 +200,8 @@ func (m *journeyMatcher) matchSpan(s Span, checkService bool, svc *Value, svcOK 
 	for i := range m.conds {
 		c := &m.conds[i]
 		var ok bool
-		if slot := m.slots[i]; slot >= 0 {
+		if i < len(m.slots) && m.slots[i] >= 0 {
+			slot := m.slots[i]
 			bit := uint8(1) << uint(slot)
 			if memo.have&bit == 0 {
 				// Straight into the memo: through spanAttr the 48-byte
