@@ -97,7 +97,7 @@ func bundledDashboard(t *testing.T) (*httptest.Server, *slo.Tracker) {
 		at := now.Add(-time.Duration(h) * time.Hour)
 		for name, r := range routes {
 			attrs := map[string]slo.Value{"http.request.method": slo.StringValue(r.method)}
-			good := &fakeSpan{service: r.service, route: r.route, end: at, attrs: attrs}
+			good := routeSpan(r.service, r.route, at, attrs)
 			tr.Observe(good, 1000, now)
 			bad := 0.0
 			switch {
@@ -107,8 +107,8 @@ func bundledDashboard(t *testing.T) (*httptest.Server, *slo.Tracker) {
 				bad = 0.3
 			}
 			if bad > 0 {
-				tr.Observe(&fakeSpan{service: r.service, route: r.route, end: at, failed: true, attrs: attrs,
-					trace: slo.TraceID{0x4b, 0xf9, 15: byte(h + 1)}}, bad, now)
+				tr.Observe(routeSpan(r.service, r.route, at, attrs).WithStatus(slo.StatusError).
+					WithTrace(slo.TraceID{0x4b, 0xf9, 15: byte(h + 1)}), bad, now)
 			}
 		}
 	}

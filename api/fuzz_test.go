@@ -32,7 +32,7 @@ func FuzzSLOPath(f *testing.F) {
 		f.Fatal(err)
 	}
 	tr := slo.NewTracker(cfg)
-	tr.Observe(&fakeSpan{service: "search-api", route: "/", end: start, attrs: tier("gold")}, 1, start)
+	tr.Observe(routeSpan("search-api", "/", start, tier("gold")), 1, start)
 	h := New(Options{
 		Tracker: func() *slo.Tracker { return tr }, Registry: prometheus.NewRegistry(),
 		Now: func() time.Time { return start }, Logger: slog.New(slog.DiscardHandler),
@@ -68,11 +68,11 @@ func benchHandler(b *testing.B) (http.Handler, *prometheus.Registry) {
 	for h := 24; h >= 0; h-- {
 		at := now.Add(-time.Duration(h) * time.Hour)
 		attrs := map[string]slo.Value{"http.request.method": slo.StringValue("POST")}
-		tr.Observe(&fakeSpan{service: "booking-api", route: "/v1/bookings", end: at, attrs: attrs}, 1000, now)
-		tr.Observe(&fakeSpan{service: "booking-api", route: "/v1/bookings", end: at, failed: true, attrs: attrs}, 2, now)
+		tr.Observe(routeSpan("booking-api", "/v1/bookings", at, attrs), 1000, now)
+		tr.Observe(routeSpan("booking-api", "/v1/bookings", at, attrs).WithStatus(slo.StatusError), 2, now)
 		for i := range 50 {
 			tenant := map[string]slo.Value{"tenant": slo.StringValue(fmt.Sprint("t", i))}
-			tr.Observe(&fakeSpan{service: "tenant-api", route: "/", end: at, attrs: tenant}, 100, now)
+			tr.Observe(routeSpan("tenant-api", "/", at, tenant), 100, now)
 		}
 	}
 	reg := prometheus.NewRegistry()

@@ -16,6 +16,7 @@ import (
 
 	"github.com/spanslo/spanslo/burnrate"
 	"github.com/spanslo/spanslo/slo"
+	"github.com/spanslo/spanslo/slo/slotest"
 )
 
 // testConfig has a plain SLO, a group-by SLO and trace/dashboard links.
@@ -51,40 +52,15 @@ journeys:
 // the 30-day window are easy to reason about.
 var start = time.Date(2026, 3, 14, 12, 0, 0, 0, time.UTC)
 
-// fakeSpan is the smallest slo.Span: a server span of a service and route.
-type fakeSpan struct {
-	service, route string
-	end            time.Time
-	failed         bool
-	attrs          map[string]slo.Value
-	trace          slo.TraceID
-}
-
-func (s *fakeSpan) Name() string       { return "POST " + s.route }
-func (s *fakeSpan) Kind() slo.SpanKind { return slo.KindServer }
-func (s *fakeSpan) Status() slo.StatusCode {
-	if s.failed {
-		return slo.StatusError
+// routeSpan is a root server span of a service and route, named after the
+// route, lasting 50 ms and ending at end, with attrs and http.route.
+func routeSpan(service, route string, end time.Time, attrs map[string]slo.Value) *slotest.Span {
+	s := slotest.Server(service, 0, end, 50*time.Millisecond)
+	s.SpanName = "POST " + route
+	for k, v := range attrs {
+		s.With(k, v)
 	}
-	return slo.StatusUnset
-}
-func (s *fakeSpan) Parent() slo.Parent   { return slo.ParentNone }
-func (s *fakeSpan) StartUnixNano() int64 { return s.end.Add(-50 * time.Millisecond).UnixNano() }
-func (s *fakeSpan) EndUnixNano() int64   { return s.end.UnixNano() }
-func (s *fakeSpan) TraceID() slo.TraceID { return s.trace }
-func (s *fakeSpan) Attr(k string) (slo.Value, bool) {
-	switch k {
-	case "http.route":
-		return slo.StringValue(s.route), true
-	}
-	v, ok := s.attrs[k]
-	return v, ok
-}
-func (s *fakeSpan) ResourceAttr(k string) (slo.Value, bool) {
-	if k == "service.name" {
-		return slo.StringValue(s.service), true
-	}
-	return slo.Value{}, false
+	return s.With("http.route", slo.StringValue(route))
 }
 
 // fakeAlerts is an AlertSource with fixed answers.
@@ -156,14 +132,14 @@ func (e *env) feed(service, route string, good, bad float64, attrs map[string]sl
 	now := *e.now.Load()
 	tr := e.tracker.Load()
 	if good > 0 {
-		s := &fakeSpan{service: service, route: route, end: now, attrs: attrs}
+		s := routeSpan(service, route, now, attrs)
 		if o := tr.Observe(s, good, now); o != slo.Counted {
 			e.t.Fatalf("good span: outcome %v", o)
 		}
 	}
 	if bad > 0 {
-		s := &fakeSpan{service: service, route: route, end: now, failed: true, attrs: attrs,
-			trace: slo.TraceID{0xab, 0xcd, 15: byte(bad)}}
+		s := routeSpan(service, route, now, attrs).WithStatus(slo.StatusError).
+			WithTrace(slo.TraceID{0xab, 0xcd, 15: byte(bad)})
 		if o := tr.Observe(s, bad, now); o != slo.Counted {
 			e.t.Fatalf("bad span: outcome %v", o)
 		}
@@ -219,11 +195,6 @@ func (b *syncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
-}
-
-func approx(a, b float64) bool {
-	d := a - b
-	return d < 1e-9 && d > -1e-9
 }
 
 func (e *env) clock() time.Time { return *e.now.Load() }

@@ -9,6 +9,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/spanslo/spanslo/burnrate"
+	"github.com/spanslo/spanslo/slo/slotest"
 )
 
 func TestMetricsExposeEveryStateSeries(t *testing.T) {
@@ -79,7 +80,7 @@ spanslo_alert_state{journey="booking",rule="page-1h",severity="page",slo="bookin
 		"spanslo_budget_remaining_ratio app_tier=gold": 1,
 	}
 	for k, want := range checks {
-		if got, ok := values[k]; !ok || !approx(got, want) {
+		if got, ok := values[k]; !ok || !slotest.Approx(got, want) {
 			t.Errorf("%s = %v (present %v), want %v", k, got, ok, want)
 		}
 	}

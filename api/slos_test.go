@@ -11,6 +11,7 @@ import (
 
 	"github.com/spanslo/spanslo/burnrate"
 	"github.com/spanslo/spanslo/slo"
+	"github.com/spanslo/spanslo/slo/slotest"
 )
 
 func tier(v string) map[string]slo.Value {
@@ -50,10 +51,10 @@ func TestListShowsEverySeriesLeastBudgetFirst(t *testing.T) {
 	if booking.Objective != 99.9 || booking.Window != "30d" || booking.Journey != "booking" {
 		t.Errorf("booking header: %+v", booking)
 	}
-	if booking.Good != 9995 || booking.Total != 10000 || !approx(booking.SLI, 0.9995) {
+	if booking.Good != 9995 || booking.Total != 10000 || !slotest.Approx(booking.SLI, 0.9995) {
 		t.Errorf("booking counts: good %v total %v sli %v", booking.Good, booking.Total, booking.SLI)
 	}
-	if !approx(booking.BudgetRemaining, 0.5) || booking.Zone != slo.ZoneCaution {
+	if !slotest.Approx(booking.BudgetRemaining, 0.5) || booking.Zone != slo.ZoneCaution {
 		t.Errorf("booking budget %v zone %s, want 0.5 caution", booking.BudgetRemaining, booking.Zone)
 	}
 	var windows []string
@@ -64,7 +65,7 @@ func TestListShowsEverySeriesLeastBudgetFirst(t *testing.T) {
 	if want := []string{"1d", "1h", "2h", "30m", "3d", "5m", "6h"}; !slices.Equal(windows, want) {
 		t.Errorf("burn-rate windows %v, want %v", windows, want)
 	}
-	if !approx(booking.BurnRates["1h"], 0.5) {
+	if !slotest.Approx(booking.BurnRates["1h"], 0.5) {
 		t.Errorf("booking 1h burn %v, want 0.5", booking.BurnRates["1h"])
 	}
 	// Half the budget left at half the sustainable pace lasts a whole 30d.
@@ -80,7 +81,7 @@ func TestListShowsEverySeriesLeastBudgetFirst(t *testing.T) {
 	if gold.TimeToExhaustionSeconds != nil || gold.BudgetRemaining != 1 || gold.Labels["app.tier"] != "gold" {
 		t.Errorf("gold series: %+v", gold)
 	}
-	if !approx(free.BudgetRemaining, -1) || free.Zone != slo.ZoneFreeze || free.TimeToExhaustionSeconds == nil || *free.TimeToExhaustionSeconds != 0 {
+	if !slotest.Approx(free.BudgetRemaining, -1) || free.Zone != slo.ZoneFreeze || free.TimeToExhaustionSeconds == nil || *free.TimeToExhaustionSeconds != 0 {
 		t.Errorf("free series: budget %v zone %s tte %v", free.BudgetRemaining, free.Zone, free.TimeToExhaustionSeconds)
 	}
 }
@@ -160,14 +161,14 @@ func checkHistory(t *testing.T, h history, final float64) {
 	if h.BudgetRemaining[first-1] != 1 || h.SLI[first-1] != nil {
 		t.Errorf("before any event: budget %v sli %v", h.BudgetRemaining[first-1], h.SLI[first-1])
 	}
-	if !approx(h.BudgetRemaining[first], 0.8) || h.SLI[first] == nil || !approx(*h.SLI[first], 0.9998) {
+	if !slotest.Approx(h.BudgetRemaining[first], 0.8) || h.SLI[first] == nil || !slotest.Approx(*h.SLI[first], 0.9998) {
 		t.Errorf("after the first hour: budget %v", h.BudgetRemaining[first])
 	}
-	if h.SLI[first+1] != nil || !approx(h.BudgetRemaining[first+1], 0.8) {
+	if h.SLI[first+1] != nil || !slotest.Approx(h.BudgetRemaining[first+1], 0.8) {
 		t.Errorf("the quiet hour: budget %v sli %v", h.BudgetRemaining[first+1], h.SLI[first+1])
 	}
 	last := h.BudgetRemaining[720]
-	if !approx(last, 0.75) || !approx(last, final) || h.Bad[720] != 3 || h.Total[720] != 10000 {
+	if !slotest.Approx(last, 0.75) || !slotest.Approx(last, final) || h.Bad[720] != 3 || h.Total[720] != 10000 {
 		t.Errorf("now: budget %v (status %v), bad %v total %v", last, final, h.Bad[720], h.Total[720])
 	}
 }
@@ -183,7 +184,7 @@ func TestDetailOfOneGroupBySeries(t *testing.T) {
 		t.Fatalf("whole SLO: %d series, zone %s", len(all.Series), all.Zone)
 	}
 	// Without an evaluator's readings, burn rates are read from the series.
-	if r := all.Series[1].Rules; len(r) != 4 || !approx(r[0].BurnLong, 20) || r[0].State != "" {
+	if r := all.Series[1].Rules; len(r) != 4 || !slotest.Approx(r[0].BurnLong, 20) || r[0].State != "" {
 		t.Errorf("computed readings for free: %+v", r)
 	}
 
@@ -232,7 +233,7 @@ func TestPolicyGateInEachZone(t *testing.T) {
 			var p policyAnswer
 			e.getJSON("/api/v1/slos/booking/availability/policy", http.StatusOK, &p)
 			if p.SLO != "booking/availability" || p.Zone != tt.zone || p.Allowed != tt.allowed ||
-				!approx(p.BudgetRemaining, 1-tt.bad/10) || !strings.Contains(p.Reason, tt.wantInWords) {
+				!slotest.Approx(p.BudgetRemaining, 1-tt.bad/10) || !strings.Contains(p.Reason, tt.wantInWords) {
 				t.Errorf("policy: %+v", p)
 			}
 			var strictP policyAnswer

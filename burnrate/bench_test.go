@@ -8,6 +8,7 @@ import (
 
 	"github.com/spanslo/spanslo/burnrate"
 	"github.com/spanslo/spanslo/slo"
+	"github.com/spanslo/spanslo/slo/slotest"
 )
 
 // BenchmarkTick is one evaluation over 1 000 series × the 4 workbook rules
@@ -22,7 +23,7 @@ func BenchmarkTick(b *testing.B) {
 			for c := 0; c < n/2; c++ {
 				for m := 0; m < 24*60; m += 7 {
 					end := now.Add(-time.Duration(m) * time.Minute)
-					sp := &span{start: end.Add(-time.Second).UnixNano(), end: end.UnixNano(), customer: "c" + strconv.Itoa(c)}
+					sp := slotest.Server("booking-api", 200, end, time.Second).WithString("app.customer", "c"+strconv.Itoa(c))
 					tr.Observe(sp, 1, now)
 				}
 			}

@@ -7,37 +7,8 @@ import (
 
 	"github.com/spanslo/spanslo/burnrate"
 	"github.com/spanslo/spanslo/slo"
+	"github.com/spanslo/spanslo/slo/slotest"
 )
-
-// span is a booking-api server span.
-type span struct {
-	start, end int64
-	trace      slo.TraceID
-	customer   string // app.customer attribute, when set
-}
-
-func (s *span) Name() string           { return "POST /v1/bookings" }
-func (s *span) Kind() slo.SpanKind     { return slo.KindServer }
-func (s *span) Status() slo.StatusCode { return slo.StatusUnset }
-func (s *span) Parent() slo.Parent     { return slo.ParentNone }
-func (s *span) StartUnixNano() int64   { return s.start }
-func (s *span) EndUnixNano() int64     { return s.end }
-func (s *span) TraceID() slo.TraceID   { return s.trace }
-func (s *span) Attr(k string) (slo.Value, bool) {
-	switch {
-	case k == "http.response.status_code":
-		return slo.IntValue(200), true
-	case k == "app.customer" && s.customer != "":
-		return slo.StringValue(s.customer), true
-	}
-	return slo.Value{}, false
-}
-func (s *span) ResourceAttr(k string) (slo.Value, bool) {
-	if k == "service.name" {
-		return slo.StringValue("booking-api"), true
-	}
-	return slo.Value{}, false
-}
 
 // creep is the seed incident: mean latency grows from 300 ms to 4 s over
 // two hours, then stays; each minute's 100 requests spread evenly from
@@ -65,7 +36,7 @@ func TestLatencyCreepingFrom300msTo4sOverTwoHoursPages(t *testing.T) {
 		for i := 0; i < 100; i++ {
 			d := creep(m, i)
 			end := start.Add(time.Duration(m)*time.Minute + time.Duration(i)*500*time.Millisecond)
-			sp := &span{start: end.Add(-d).UnixNano(), end: end.UnixNano(), trace: traceID(m*100 + i)}
+			sp := slotest.Server("booking-api", 200, end, d).WithTrace(traceID(m*100 + i))
 			if o := tr.Observe(sp, 1, tickAt(m)); o != slo.Counted {
 				t.Fatalf("span outcome %v", o)
 			}

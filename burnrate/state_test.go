@@ -11,6 +11,7 @@ import (
 
 	"github.com/spanslo/spanslo/burnrate"
 	"github.com/spanslo/spanslo/slo"
+	"github.com/spanslo/spanslo/slo/slotest"
 )
 
 // burning returns an evaluator whose availability page-1h fired at minute
@@ -190,7 +191,7 @@ func TestGroupByAlertsNameTheirSeries(t *testing.T) {
 	for m := 0; m < 10; m++ {
 		end := start.Add(time.Duration(m) * time.Minute)
 		for i := 0; i < 30; i++ {
-			tr.Observe(&span{start: end.UnixNano() - 1, end: end.UnixNano(), customer: "acme", trace: traceID(m)}, 1, end)
+			tr.Observe(slotest.Server("booking-api", 200, end, time.Nanosecond).WithString("app.customer", "acme").WithTrace(traceID(m)), 1, end)
 		}
 	}
 	ss := tr.SLO("booking/availability").Series()

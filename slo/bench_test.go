@@ -31,10 +31,10 @@ func BenchmarkTrackerObserve(b *testing.B) {
 	}
 	tr := slo.NewTracker(cfg)
 	s := span(200, 120*time.Millisecond)
-	s.res["service.name"] = slo.StringValue("booking-api")
-	s.attrs["http.route"] = slo.StringValue("/v1/bookings/{id}")
-	s.attrs["http.request.method"] = slo.StringValue("GET")
-	now := time.Unix(0, s.end)
+	s.Resource["service.name"] = slo.StringValue("booking-api")
+	s.Attrs["http.route"] = slo.StringValue("/v1/bookings/{id}")
+	s.Attrs["http.request.method"] = slo.StringValue("GET")
+	now := s.End
 	b.ReportAllocs()
 	for b.Loop() {
 		if tr.Observe(s, 1, now) != slo.Counted {
@@ -53,12 +53,12 @@ func BenchmarkScopeObserve(b *testing.B) {
 	}
 	tr := slo.NewTracker(cfg)
 	s := span(200, 120*time.Millisecond)
-	s.attrs["http.route"] = slo.StringValue("/v1/bookings/{id}")
-	s.attrs["http.request.method"] = slo.StringValue("GET")
+	s.Attrs["http.route"] = slo.StringValue("/v1/bookings/{id}")
+	s.Attrs["http.request.method"] = slo.StringValue("GET")
 	asked := 0
 	var ws slo.WeightedSpan = weighedSpan{s, 1, &asked} // boxed once
 	sc := tr.Scope(slo.StringValue("booking-api"), true)
-	now := time.Unix(0, s.end)
+	now := s.End
 	b.ReportAllocs()
 	for b.Loop() {
 		if sc.Observe(ws, now) != slo.Counted {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/spanslo/spanslo/slo"
+	"github.com/spanslo/spanslo/slo/slotest"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -112,17 +113,17 @@ journeys:
             min_events: 100
 `)
 	weekly := cfg.SLOs[0].Rules
-	if got := weekly[0].Factor; !near(got, 0.02*7*24) {
+	if got := weekly[0].Factor; !slotest.Approx(got, 0.02*7*24) {
 		t.Errorf("7d page-1h factor = %v, want 2%% × 168h / 1h = 3.36", got)
 	}
 	tuned := cfg.SLOs[1].Rules
 	if len(tuned) != 4 {
 		t.Fatalf("rules = %+v, want 4 (one disabled, one added)", tuned)
 	}
-	if r := tuned[0]; r.Long != 2*time.Hour || r.Short != 10*time.Minute || !near(r.Factor, 7.2) {
+	if r := tuned[0]; r.Long != 2*time.Hour || r.Short != 10*time.Minute || !slotest.Approx(r.Factor, 7.2) {
 		t.Errorf("overridden windows keep the budget share: %+v, want factor 7.2", r)
 	}
-	if r := tuned[3]; r.Name != "chat" || !near(r.Factor, 3) || r.MinEvents != 100 {
+	if r := tuned[3]; r.Name != "chat" || !slotest.Approx(r.Factor, 3) || r.MinEvents != 100 {
 		t.Errorf("added rule = %+v, want factor 5%% × 30d / 12h = 3", r)
 	}
 }
@@ -146,7 +147,7 @@ journeys:
 	avail, lenient, lat := cfg.SLOs[0], cfg.SLOs[1], cfg.SLOs[2]
 	tests := []struct {
 		name                   string
-		span                   *fakeSpan
+		span                   *slotest.Span
 		wantAvail, wantLenient bool
 		wantLatency            bool
 	}{
@@ -156,9 +157,9 @@ journeys:
 		{"a 200 in 3s is not 'in < 3 s'", span(200, 3*time.Second), false, true, false},
 		{"800ms exactly is not below 800ms", span(200, 800*time.Millisecond), true, true, false},
 		{"799ms is below 800ms", span(200, 799*time.Millisecond), true, true, true},
-		{"an ERROR status fails availability", withStatus(span(200, time.Millisecond), slo.StatusError), false, false, true},
+		{"an ERROR status fails availability", span(200, time.Millisecond).WithStatus(slo.StatusError), false, false, true},
 		{"no HTTP status: the span status decides", span(0, time.Millisecond), true, true, true},
-		{"a string status code is read", withAttr(span(0, time.Millisecond), "http.status_code", slo.StringValue("500")), false, false, true},
+		{"a string status code is read", span(0, time.Millisecond).With("http.status_code", slo.StringValue("500")), false, false, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -203,40 +204,40 @@ journeys:
         latency: {threshold: 1s}
 `)
 	booking, internal := cfg.Journeys[0].Match, cfg.Journeys[1].Match
-	base := func() *fakeSpan {
+	base := func() *slotest.Span {
 		s := span(200, time.Millisecond)
-		s.attrs["http.route"] = slo.StringValue("/v1/bookings")
-		s.attrs["http.request.method"] = slo.StringValue("POST")
-		s.attrs["app.tier"] = slo.StringValue("gold")
-		s.res["deployment.environment"] = slo.StringValue("production")
+		s.Attrs["http.route"] = slo.StringValue("/v1/bookings")
+		s.Attrs["http.request.method"] = slo.StringValue("POST")
+		s.Attrs["app.tier"] = slo.StringValue("gold")
+		s.Resource["deployment.environment"] = slo.StringValue("production")
 		return s
 	}
 	tests := []struct {
 		name   string
-		modify func(*fakeSpan)
+		modify func(*slotest.Span)
 		m      *slo.Matcher
 		want   bool
 	}{
-		{"the journey's entry span matches", func(*fakeSpan) {}, booking, true},
-		{"another service does not", func(s *fakeSpan) { s.res["service.name"] = slo.StringValue("search-api") }, booking, false},
-		{"a method from the list matches", func(s *fakeSpan) { s.attrs["http.request.method"] = slo.StringValue("PUT") }, booking, true},
-		{"the old http.method attribute is read", func(s *fakeSpan) {
-			delete(s.attrs, "http.request.method")
-			s.attrs["http.method"] = slo.StringValue("POST")
+		{"the journey's entry span matches", func(*slotest.Span) {}, booking, true},
+		{"another service does not", func(s *slotest.Span) { s.Resource["service.name"] = slo.StringValue("search-api") }, booking, false},
+		{"a method from the list matches", func(s *slotest.Span) { s.Attrs["http.request.method"] = slo.StringValue("PUT") }, booking, true},
+		{"the old http.method attribute is read", func(s *slotest.Span) {
+			delete(s.Attrs, "http.request.method")
+			s.Attrs["http.method"] = slo.StringValue("POST")
 		}, booking, true},
-		{"the regex is anchored", func(s *fakeSpan) { s.attrs["app.tier"] = slo.StringValue("golden") }, booking, false},
-		{"exists: false rejects a present attribute", func(s *fakeSpan) { s.attrs["app.beta"] = slo.BoolValue(true) }, booking, false},
-		{"a CLIENT child with a local parent is not an entry span", func(s *fakeSpan) {
-			s.kind, s.parent = slo.KindClient, slo.ParentLocal
+		{"the regex is anchored", func(s *slotest.Span) { s.Attrs["app.tier"] = slo.StringValue("golden") }, booking, false},
+		{"exists: false rejects a present attribute", func(s *slotest.Span) { s.Attrs["app.beta"] = slo.BoolValue(true) }, booking, false},
+		{"a CLIENT child with a local parent is not an entry span", func(s *slotest.Span) {
+			s.SpanKind, s.ParentOf = slo.KindClient, slo.ParentLocal
 		}, booking, false},
-		{"an INTERNAL span with a remote parent is an entry span", func(s *fakeSpan) {
-			s.kind, s.parent = slo.KindInternal, slo.ParentRemote
+		{"an INTERNAL span with a remote parent is an entry span", func(s *slotest.Span) {
+			s.SpanKind, s.ParentOf = slo.KindInternal, slo.ParentRemote
 		}, booking, true},
-		{"kind and span name select internal spans", func(s *fakeSpan) {
-			s.kind, s.parent, s.name = slo.KindInternal, slo.ParentLocal, "charge card"
+		{"kind and span name select internal spans", func(s *slotest.Span) {
+			s.SpanKind, s.ParentOf, s.SpanName = slo.KindInternal, slo.ParentLocal, "charge card"
 		}, internal, true},
-		{"a non-matching span name is rejected", func(s *fakeSpan) {
-			s.kind, s.parent, s.name = slo.KindInternal, slo.ParentLocal, "refund"
+		{"a non-matching span name is rejected", func(s *slotest.Span) {
+			s.SpanKind, s.ParentOf, s.SpanName = slo.KindInternal, slo.ParentLocal, "refund"
 		}, internal, false},
 	}
 	for _, tt := range tests {
@@ -277,5 +278,3 @@ func mustLoad(t testing.TB, yaml string) *slo.Config {
 	}
 	return cfg
 }
-
-func near(a, b float64) bool { d := a - b; return d < 1e-9 && d > -1e-9 }

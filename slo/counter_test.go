@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/spanslo/spanslo/slo"
+	"github.com/spanslo/spanslo/slo/slotest"
 )
 
 type event struct {
@@ -167,10 +168,10 @@ func TestEventsTooOldOrTooNewAreRejectedAndCounted(t *testing.T) {
 	cfg := mustLoad(t, rolling30d)
 	tr := slo.NewTracker(cfg)
 	now := time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
-	at := func(d time.Duration) *fakeSpan {
+	at := func(d time.Duration) *slotest.Span {
 		s := span(200, time.Millisecond)
-		s.end = now.Add(d).UnixNano()
-		s.start = s.end - int64(time.Millisecond)
+		s.End = now.Add(d)
+		s.Start = s.End.Add(-time.Millisecond)
 		return s
 	}
 	if got := tr.Observe(at(0), 1, now); got != slo.Counted {
@@ -194,7 +195,7 @@ func TestEventsTooOldOrTooNewAreRejectedAndCounted(t *testing.T) {
 		t.Errorf("a span 6 minutes in the future: %v, want too_far_in_future", got)
 	}
 	s := span(200, time.Millisecond)
-	s.res["service.name"] = slo.StringValue("other")
+	s.Resource["service.name"] = slo.StringValue("other")
 	if got := tr.Observe(s, 1, now); got != slo.Unmatched {
 		t.Errorf("a span of another service: %v", got)
 	}
@@ -282,7 +283,7 @@ journeys:
 	now := time.Unix(0, 1e18)
 	for _, tier := range []string{"gold", "silver", "gold", "bronze", "free"} {
 		s := span(200, time.Millisecond)
-		s.attrs["app.customer.tier"] = slo.StringValue(tier)
+		s.Attrs["app.customer.tier"] = slo.StringValue(tier)
 		tr.Observe(s, 1, now)
 	}
 	got := map[string]float64{}

@@ -6,12 +6,13 @@ import (
 	"time"
 
 	"github.com/spanslo/spanslo/slo"
+	"github.com/spanslo/spanslo/slo/slotest"
 )
 
-// weighedSpan is a fakeSpan that knows its weight and counts how often it
+// weighedSpan is a fake span that knows its weight and counts how often it
 // was asked.
 type weighedSpan struct {
-	*fakeSpan
+	*slotest.Span
 	weight float64
 	asked  *int
 }
@@ -43,7 +44,7 @@ journeys:
     slos: [{name: a, objective: 99.9, availability: {}}]
 `
 
-func randomSpan(r *rand.Rand, now time.Time) *fakeSpan {
+func randomSpan(r *rand.Rand, now time.Time) *slotest.Span {
 	pick := func(vals ...string) string { return vals[r.IntN(len(vals))] }
 	end := now.Add(-time.Duration(r.IntN(50*24)) * time.Hour)
 	switch r.IntN(20) {
@@ -52,41 +53,41 @@ func randomSpan(r *rand.Rand, now time.Time) *fakeSpan {
 	case 1:
 		end = now.Add(-time.Duration(1+r.IntN(50)) * 24 * time.Hour)
 	}
-	s := &fakeSpan{
-		name:   pick("POST /v1/bookings", "consume bookings", "GET", "SELECT"),
-		kind:   slo.SpanKind(r.IntN(6)),
-		status: slo.StatusCode(r.IntN(3)),
-		parent: slo.Parent(r.IntN(4)),
-		start:  end.Add(-time.Duration(r.IntN(2000)) * time.Millisecond).UnixNano(),
-		end:    end.UnixNano(),
-		trace:  slo.TraceID{byte(r.IntN(256))},
-		attrs:  map[string]slo.Value{},
-		res:    map[string]slo.Value{},
+	s := &slotest.Span{
+		SpanName: pick("POST /v1/bookings", "consume bookings", "GET", "SELECT"),
+		SpanKind: slo.SpanKind(r.IntN(6)),
+		Code:     slo.StatusCode(r.IntN(3)),
+		ParentOf: slo.Parent(r.IntN(4)),
+		Start:    end.Add(-time.Duration(r.IntN(2000)) * time.Millisecond),
+		End:      end,
+		Trace:    slo.TraceID{byte(r.IntN(256))},
+		Attrs:    map[string]slo.Value{},
+		Resource: map[string]slo.Value{},
 	}
 	switch r.IntN(7) {
 	case 0: // no service.name
 	case 1:
-		s.res["service.name"] = slo.IntValue(7) // not a string
+		s.Resource["service.name"] = slo.IntValue(7) // not a string
 	default:
-		s.res["service.name"] = slo.StringValue(pick("booking-api", "search-api", "payment-api", "payments", "inventory-api", ""))
+		s.Resource["service.name"] = slo.StringValue(pick("booking-api", "search-api", "payment-api", "payments", "inventory-api", ""))
 	}
 	if r.IntN(2) == 0 {
-		s.res["deployment.environment.name"] = slo.StringValue(pick("production", "staging"))
+		s.Resource["deployment.environment.name"] = slo.StringValue(pick("production", "staging"))
 	}
 	if r.IntN(4) != 0 {
-		s.attrs["http.route"] = slo.StringValue(pick("/v1/bookings", "/v1/bookings/{id}", "/v1/payments"))
+		s.Attrs["http.route"] = slo.StringValue(pick("/v1/bookings", "/v1/bookings/{id}", "/v1/payments"))
 	}
 	switch r.IntN(4) {
 	case 0:
-		s.attrs["http.request.method"] = slo.StringValue(pick("POST", "PUT", "GET"))
+		s.Attrs["http.request.method"] = slo.StringValue(pick("POST", "PUT", "GET"))
 	case 1:
-		s.attrs["http.method"] = slo.StringValue(pick("POST", "PUT", "GET")) // older conventions
+		s.Attrs["http.method"] = slo.StringValue(pick("POST", "PUT", "GET")) // older conventions
 	}
 	if r.IntN(3) == 0 {
-		s.attrs["peer.service"] = slo.StringValue(pick("stripe", "adyen"))
+		s.Attrs["peer.service"] = slo.StringValue(pick("stripe", "adyen"))
 	}
 	if r.IntN(3) != 0 {
-		s.attrs["http.response.status_code"] = slo.IntValue(int64(pick2(r, 200, 201, 404, 500, 503)))
+		s.Attrs["http.response.status_code"] = slo.IntValue(int64(pick2(r, 200, 201, 404, 500, 503)))
 	}
 	return s
 }
@@ -115,7 +116,7 @@ func TestScopeObserveCountsExactlyWhatObserveCounts(t *testing.T) {
 		before := asked
 		got := sc.Observe(weighedSpan{s, w, &asked}, now)
 		if got != want {
-			t.Fatalf("span %d (%+v, resource %v): scope says %v, Observe says %v", i, s, s.res, got, want)
+			t.Fatalf("span %d (%+v, resource %v): scope says %v, Observe says %v", i, s, s.Resource, got, want)
 		}
 		if asked-before > 1 || (got != slo.Counted && asked != before) {
 			t.Fatalf("span %d (%v) asked for its weight %d times", i, got, asked-before)

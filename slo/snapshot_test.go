@@ -8,41 +8,8 @@ import (
 	"time"
 
 	"github.com/spanslo/spanslo/slo"
+	"github.com/spanslo/spanslo/slo/slotest"
 )
-
-// snapSpan is a minimal server span for the snapshot tests.
-type snapSpan struct {
-	service, tier string
-	end           time.Time
-	dur           time.Duration
-	code          int64
-	trace         slo.TraceID
-}
-
-func (s snapSpan) Name() string           { return "POST /v1/bookings" }
-func (s snapSpan) Kind() slo.SpanKind     { return slo.KindServer }
-func (s snapSpan) Status() slo.StatusCode { return slo.StatusUnset }
-func (s snapSpan) Parent() slo.Parent     { return slo.ParentNone }
-func (s snapSpan) StartUnixNano() int64   { return s.end.Add(-s.dur).UnixNano() }
-func (s snapSpan) EndUnixNano() int64     { return s.end.UnixNano() }
-func (s snapSpan) TraceID() slo.TraceID   { return s.trace }
-func (s snapSpan) ResourceAttr(k string) (slo.Value, bool) {
-	if k == "service.name" {
-		return slo.StringValue(s.service), true
-	}
-	return slo.Value{}, false
-}
-func (s snapSpan) Attr(k string) (slo.Value, bool) {
-	switch k {
-	case "http.response.status_code":
-		return slo.IntValue(s.code), true
-	case "app.tier":
-		if s.tier != "" {
-			return slo.StringValue(s.tier), true
-		}
-	}
-	return slo.Value{}, false
-}
 
 const snapYAML = `
 journeys:
@@ -88,7 +55,7 @@ func snapIngest(t testing.TB, tr *slo.Tracker, tiers []string) time.Time {
 	now := snapStart
 	for i := 0; now.Before(snapStart.Add(96 * time.Hour)); i++ {
 		now = now.Add(7*time.Minute + 13*time.Second)
-		code, dur := int64(200), 100*time.Millisecond
+		code, dur := 200, 100*time.Millisecond
 		if i%3 == 0 {
 			code, dur = 503, 2*time.Second
 		}
@@ -99,7 +66,7 @@ func snapIngest(t testing.TB, tr *slo.Tracker, tiers []string) time.Time {
 		var trace slo.TraceID
 		trace[0], trace[1] = byte(i), byte(i>>8)
 		for _, svc := range []string{"booking-api", "search-api"} {
-			sp := snapSpan{service: svc, tier: tiers[i%len(tiers)], end: end, dur: dur, code: code, trace: trace}
+			sp := slotest.Server(svc, code, end, dur).WithString("app.tier", tiers[i%len(tiers)]).WithTrace(trace)
 			if o := tr.Observe(sp, 1+float64(i%4), now); o != slo.Counted {
 				t.Fatalf("span %d: %v", i, o)
 			}
@@ -152,7 +119,7 @@ func TestARestoredTrackerReportsExactlyWhatTheSnapshotHeld(t *testing.T) {
 		t.Fatalf("the test ingested nothing: %+v", want[0])
 	}
 	// The restored tracker keeps counting on top of what it restored.
-	sp := snapSpan{service: "booking-api", end: now, code: 500}
+	sp := slotest.Server("booking-api", 500, now, 0)
 	fresh.Observe(sp, 1, now)
 	s := fresh.SLO("booking/availability").Series()[0]
 	if got, want := s.Cumulative().Total, want[0].Cumulative.Total+1; got != want {

@@ -26,7 +26,7 @@ func BenchmarkFlush(b *testing.B) {
 			for m := range 3 * 24 * 60 {
 				now := start.Add(time.Duration(m) * time.Minute)
 				for g := range groups {
-					tr.Observe(span{service: "booking-api", tier: fmt.Sprint("t", g), end: now, code: int64(200 + m%2*300)}, 1, now)
+					tr.Observe(span("booking-api", fmt.Sprint("t", g), now, 0, 200+m%2*300, slo.TraceID{}), 1, now)
 				}
 			}
 			c.Add(3 * 24 * time.Hour)

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/spanslo/spanslo/slo"
+	"github.com/spanslo/spanslo/slo/slotest"
 )
 
 // testYAML has a rolling and a calendar SLO, and a grouped one.
@@ -41,35 +42,12 @@ func testConfig(t testing.TB) *slo.Config {
 	return cfg
 }
 
-type span struct {
-	service, tier string
-	end           time.Time
-	dur           time.Duration
-	code          int64
-	trace         slo.TraceID
-}
-
-func (s span) Name() string           { return "request" }
-func (s span) Kind() slo.SpanKind     { return slo.KindServer }
-func (s span) Status() slo.StatusCode { return slo.StatusUnset }
-func (s span) Parent() slo.Parent     { return slo.ParentNone }
-func (s span) StartUnixNano() int64   { return s.end.Add(-s.dur).UnixNano() }
-func (s span) EndUnixNano() int64     { return s.end.UnixNano() }
-func (s span) TraceID() slo.TraceID   { return s.trace }
-func (s span) ResourceAttr(k string) (slo.Value, bool) {
-	if k == "service.name" {
-		return slo.StringValue(s.service), true
-	}
-	return slo.Value{}, false
-}
-func (s span) Attr(k string) (slo.Value, bool) {
-	switch k {
-	case "http.response.status_code":
-		return slo.IntValue(s.code), true
-	case "app.tier":
-		return slo.StringValue(s.tier), s.tier != ""
-	}
-	return slo.Value{}, false
+// span is a root server span of a service named "request", with an
+// app.tier attribute unless tier is "".
+func span(service, tier string, end time.Time, dur time.Duration, code int, trace slo.TraceID) *slotest.Span {
+	s := slotest.Server(service, code, end, dur).WithString("app.tier", tier).WithTrace(trace)
+	s.SpanName = "request"
+	return s
 }
 
 // clock is a fake clock tests advance by hand.
@@ -101,7 +79,7 @@ var tiers = []string{"gold", "silver", "bronze"}
 func traffic(t testing.TB, tr *slo.Tracker, now time.Time, n int, late bool) {
 	t.Helper()
 	for i := range n {
-		code, dur := int64(200), 100*time.Millisecond
+		code, dur := 200, 100*time.Millisecond
 		if i%3 == 0 {
 			code, dur = 500, 2*time.Second
 		}
@@ -112,7 +90,7 @@ func traffic(t testing.TB, tr *slo.Tracker, now time.Time, n int, late bool) {
 		var trace slo.TraceID
 		trace[0], trace[1], trace[2] = byte(i), byte(now.Unix()), byte(now.Unix()>>8)
 		for _, svc := range []string{"booking-api", "search-api"} {
-			sp := span{service: svc, tier: tiers[i%len(tiers)], end: end, dur: dur, code: code, trace: trace}
+			sp := span(svc, tiers[i%len(tiers)], end, dur, code, trace)
 			if o := tr.Observe(sp, 1, now); o != slo.Counted {
 				t.Fatalf("span %d at %v: %v", i, now, o)
 			}
