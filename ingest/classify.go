@@ -35,7 +35,9 @@ func Classify(td ptrace.Traces, obs Observer, now time.Time) Result {
 		if !ok {
 			break
 		}
-		obs = s.Load() // one tracker for the whole batch
+		var release func()
+		obs, release = s.hold() // one tracker for the whole batch
+		defer release()
 	}
 	if tr, ok := obs.(*slo.Tracker); ok {
 		return classifyScoped(td, tr, now)

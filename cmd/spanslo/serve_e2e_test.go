@@ -221,3 +221,37 @@ func (s *server) shutdownNow(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// Reloads while spans flow lose none of them: every search request sent is
+// in the search SLO's counters afterwards.
+func TestReloadDuringIngestLosesNoSpans(t *testing.T) {
+	s := startServeUntil(t, nil)
+	g, err := loadgen.New(loadgen.Options{Seed: 11})
+	if err != nil {
+		t.Fatal(err)
+	}
+	send := &loadgen.HTTPSender{URL: "http://" + s.ingest.HTTPAddr().String() + "/v1/traces", Client: http.DefaultClient}
+	done := make(chan error, 1)
+	go func() {
+		for i := 0; i < 60; i++ {
+			if _, err := send.Send(context.Background(), g.Traces(time.Now(), 50)); err != nil {
+				done <- err
+				return
+			}
+		}
+		done <- nil
+	}()
+	for i := 0; i < 20; i++ {
+		if err := s.reload(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	want := float64(g.Emitted["search"].Requests)
+	got := s.tracker().SLO("search/availability").Series()[0].Cumulative().Total
+	if want == 0 || got != want {
+		t.Errorf("search requests counted after reloads = %v, sent %v", got, want)
+	}
+}

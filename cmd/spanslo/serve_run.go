@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/spanslo/spanslo/burnrate"
+	"github.com/spanslo/spanslo/ingest"
 	"github.com/spanslo/spanslo/slo"
 )
 
@@ -154,12 +155,14 @@ func (s *server) reload(ctx context.Context) error {
 		return fmt.Errorf("notifiers: %w", err)
 	}
 	next := slo.NewTracker(cfg)
-	old := s.tracker()
-	kept, dropped := slo.Migrate(old, next)
-	// Swap right after migrating: spans counted on the old tracker in
-	// between are the only ones a reload can lose.
-	s.observer.Swap(next)
-	s.current.Store(next)
+	var kept, dropped int
+	// Replace waits for the batches counting on the old tracker, so the
+	// migrated history includes every span accepted before the swap.
+	s.observer.Replace(func(ingest.Observer) ingest.Observer {
+		kept, dropped = slo.Migrate(s.tracker(), next)
+		s.current.Store(next)
+		return next
+	})
 	s.evaluator.SetTracker(next)
 	s.slos.Store(cfg)
 	s.log.Info("config reloaded", "file", s.cfg.ConfigPath, "slos", len(cfg.SLOs), "series_kept", kept, "series_dropped", dropped)
