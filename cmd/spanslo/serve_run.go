@@ -20,15 +20,9 @@ import (
 // start opens the listeners and starts the background loops. The loops run
 // on their own context, ended by shutdown once ingest has drained, so every
 // accepted span is counted, evaluated and flushed before spanslo stops.
+// Each part appends its stop step; shutdown runs them in reverse.
 func (s *server) start(ctx context.Context) error {
-	if err := s.ingest.Start(ctx); err != nil {
-		return err
-	}
-	s.stop = append(s.stop, s.ingest.Shutdown)
-	if err := s.startAPI(); err != nil {
-		_ = s.shutdown(context.Background())
-		return err
-	}
+	s.stop = append(s.stop, s.closeStore)
 	bg, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	goLoop := func(f func()) {
@@ -42,22 +36,28 @@ func (s *server) start(ctx context.Context) error {
 	if s.tokens.file != "" {
 		goLoop(func() { s.tokens.watch(bg, 10*time.Second, s.ingest.SetTokens, s.log) })
 	}
-	// Stopped after ingest drained (steps run in reverse): the last tick's
-	// alert state is saved and the final flush happens before the store closes.
-	s.stop = append(s.stop[:0:0], s.closeStore, func(ctx context.Context) error {
+	// The last tick's alert state is saved and the final flush done before
+	// the store closes.
+	s.stop = append(s.stop, func(ctx context.Context) error {
 		cancel()
 		wg.Wait()
 		s.saveAlertState()
 		return s.dispatcher.Flush(ctx)
-	}, s.api.Shutdown)
-	s.stop = append(s.stop, s.ingest.Shutdown)
+	})
+	steps := []func() (func(context.Context) error, error){
+		func() (func(context.Context) error, error) { return s.api.Shutdown, s.startAPI() },
+		func() (func(context.Context) error, error) { return s.ingest.Shutdown, s.ingest.Start(ctx) },
+	}
 	if s.cfg.Demo {
-		stopDemo, err := s.startDemo()
+		steps = append(steps, s.startDemo)
+	}
+	for _, step := range steps {
+		stop, err := step()
 		if err != nil {
 			_ = s.shutdown(context.Background())
 			return err
 		}
-		s.stop = append(s.stop, stopDemo)
+		s.stop = append(s.stop, stop)
 	}
 	s.ready.Store(true)
 	s.log.Info("spanslo serving", "api", "http://"+s.apiAddr.String(), "otlp_grpc", addrString(s.ingest.GRPCAddr()),

@@ -153,3 +153,30 @@ func TestServeStopsWhenItsContextEnds(t *testing.T) {
 		t.Fatal("serve did not stop")
 	}
 }
+
+// A port already taken stops serve with an error, and the data directory
+// is released: another serve can open it at once.
+func TestServeFailsCleanlyWhenAPortIsTaken(t *testing.T) {
+	first := startServeUntil(t, nil)
+	c := defaultServeConfig(t)
+	c.HTTPAddr = first.apiAddr.String()
+	s, err := newServer(c, slog.New(slog.DiscardHandler), time.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.start(context.Background()); err == nil || !strings.Contains(err.Error(), "api") {
+		t.Fatalf("start on a taken port: %v", err)
+	}
+	again, err := newServer(defaultServeConfig(t), slog.New(slog.DiscardHandler), time.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c2 := again.cfg
+	_ = again.store.Close()
+	c2.DataDir = c.DataDir
+	reopened, err := newServer(c2, slog.New(slog.DiscardHandler), time.Now)
+	if err != nil {
+		t.Fatalf("the data directory stayed locked after a failed start: %v", err)
+	}
+	_ = reopened.store.Close()
+}
