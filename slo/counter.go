@@ -154,33 +154,28 @@ func (r *ring) sum(from, to int64) Counts {
 		return r.sumBuckets(from, to)
 	}
 	c := r.sumBuckets(from, first<<blockShift-1)
-	nb := int64(len(r.blocks))
-	s := r.blockSlot(first)
-	for k := last - first; k >= 0; k-- {
-		b := &r.blocks[s]
-		c.Good += b.Good
-		c.Total += b.Total
-		if s++; s == nb {
-			s = 0
-		}
-	}
+	c = c.Add(sumWrapped(r.blocks, r.blockSlot(first), last-first+1))
 	return c.Add(r.sumBuckets((last+1)<<blockShift, to))
 }
 
 // sumBuckets adds the buckets in [from, to], which the ring must hold (or
 // from > to: none).
 func (r *ring) sumBuckets(from, to int64) Counts {
-	var c Counts
 	if from > to {
-		return c
+		return Counts{}
 	}
-	n := int64(len(r.buckets))
-	s := r.slot(from)
-	for k := to - from; k >= 0; k-- {
-		b := &r.buckets[s]
+	return sumWrapped(r.buckets, r.slot(from), to-from+1)
+}
+
+// sumWrapped adds n consecutive entries of a circular array from slot s.
+func sumWrapped(xs []Counts, s, n int64) Counts {
+	var c Counts
+	size := int64(len(xs))
+	for ; n > 0; n-- {
+		b := &xs[s]
 		c.Good += b.Good
 		c.Total += b.Total
-		if s++; s == n {
+		if s++; s == size {
 			s = 0
 		}
 	}
