@@ -79,7 +79,7 @@ func readBody(buf *bytes.Buffer, r io.Reader, max int64, lim *inFlight) (held in
 		lim.release(int64(readChunk - n))
 		held += int64(n)
 		buf.Write(b[:n])
-		if rerr == io.EOF || rerr == io.ErrUnexpectedEOF {
+		if rerr == io.EOF { // not ErrUnexpectedEOF: a body cut short (client gone, truncated gzip) is refused, never half-counted
 			break
 		}
 		if rerr != nil {
