@@ -22,9 +22,12 @@ import (
 	"github.com/prometheus/prometheus/storage"
 )
 
-// Query limits, as Prometheus sets them by default.
+// Query limits. Samples, points and concurrency are Prometheus' defaults;
+// the timeout is shorter than Prometheus' two minutes so that a slow query
+// ends in a JSON error well before spanslo's HTTP server gives up writing
+// the response (after a minute) and drops the connection.
 const (
-	maxQueryTimeout = 2 * time.Minute
+	maxQueryTimeout = 30 * time.Second
 	maxSamples      = 50_000_000
 	maxPoints       = 11_000
 	maxFormBytes    = 1 << 20
@@ -34,13 +37,16 @@ var promqlParser = parser.NewParser(parser.Options{})
 
 func newEngine(log *slog.Logger) *promql.Engine {
 	return promql.NewEngine(promql.EngineOpts{
-		Logger:               log.With("component", "promql"),
-		MaxSamples:           maxSamples,
-		Timeout:              maxQueryTimeout,
-		LookbackDelta:        5 * time.Minute,
-		EnableAtModifier:     true,
-		EnableNegativeOffset: true,
-		Parser:               promqlParser,
+		Logger:        log.With("component", "promql"),
+		MaxSamples:    maxSamples,
+		Timeout:       maxQueryTimeout,
+		LookbackDelta: 5 * time.Minute,
+		// A subquery without a step ([1h:]) steps by Prometheus' default
+		// evaluation interval; without this function the engine panics.
+		NoStepSubqueryIntervalFn: func(int64) int64 { return defaultSubqueryStep.Milliseconds() },
+		EnableAtModifier:         true,
+		EnableNegativeOffset:     true,
+		Parser:                   promqlParser,
 	})
 }
 
@@ -97,6 +103,11 @@ func (s *Store) serve(h func(*http.Request) (any, error)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
 		if err := r.ParseForm(); err != nil {
+			if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+				writeError(w, &apiError{http.StatusRequestEntityTooLarge, "bad_data",
+					fmt.Sprintf("request body larger than %d bytes", maxFormBytes)})
+				return
+			}
 			writeError(w, badData("invalid form"))
 			return
 		}
@@ -132,6 +143,9 @@ type queryData struct {
 func (s *Store) query(r *http.Request) (any, error) {
 	ts, err := parseTimeParam(r, "time", s.opts.Now())
 	if err != nil {
+		return nil, err
+	}
+	if err := s.checkQuery(r.FormValue("query"), 0); err != nil {
 		return nil, err
 	}
 	ctx, cancel, err := withTimeout(r)
@@ -171,6 +185,9 @@ func (s *Store) queryRange(r *http.Request) (any, error) {
 	if end.Sub(start)/step > maxPoints {
 		return nil, badData("exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)")
 	}
+	if err := s.checkQuery(r.FormValue("query"), end.Sub(start)); err != nil {
+		return nil, err
+	}
 	ctx, cancel, err := withTimeout(r)
 	if err != nil {
 		return nil, err
@@ -185,6 +202,11 @@ func (s *Store) queryRange(r *http.Request) (any, error) {
 
 func (s *Store) exec(ctx context.Context, q promql.Query) (any, error) {
 	defer q.Close()
+	release, err := s.acquireQuerySlot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	res := q.Exec(ctx)
 	if res.Err != nil {
 		return nil, execError(res.Err)

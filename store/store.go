@@ -88,6 +88,7 @@ type Store struct {
 	log           *slog.Logger
 	db            *tsdb.DB
 	engine        *promql.Engine
+	querySlots    chan struct{} // one per query that may evaluate at once
 	info          Info
 	metrics       *metrics
 
@@ -136,6 +137,7 @@ func Open(dir string, opts Options) (*Store, error) {
 		return nil, err
 	}
 	s.engine = newEngine(opts.Logger)
+	s.querySlots = make(chan struct{}, maxConcurrent)
 	return s, nil
 }
 
