@@ -3,7 +3,6 @@ package slo
 import (
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 )
 
@@ -206,11 +205,17 @@ func (ss *SLOSeries) SeriesFor(labels []string) *Series {
 	if ss.single != nil {
 		return ss.single
 	}
-	key := strings.Join(labels, "\x00")
-	if s := (*ss.index.Load())[key]; s != nil {
+	var b []byte
+	for i, l := range labels {
+		if i > 0 {
+			b = append(b, 0)
+		}
+		b = appendLabelValue(b, l)
+	}
+	if s := (*ss.index.Load())[string(b)]; s != nil {
 		return s
 	}
-	return ss.create(key)
+	return ss.create(string(b))
 }
 
 // Migrate carries the counters of every SLO whose id is in both trackers

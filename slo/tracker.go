@@ -3,6 +3,7 @@ package slo
 import (
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -96,14 +97,39 @@ type WeightedSpan interface {
 // SLOSeries is the set of series of one SLO: one, or one per group-by value.
 type SLOSeries struct {
 	SLO *SLO
-	// keep is how old (from now) a span may be and still count: the
-	// longer of the SLO window and the longest alert window.
-	keep int64
 
-	single *Series                            // when the SLO has no group_by
-	index  atomic.Pointer[map[string]*Series] // copy-on-write: lock-free reads
-	mu     sync.Mutex                         // serialises series creation
-	order  []*Series
+	fineMinutes int64 // the longest alert window, in minutes
+	alignMin    int64 // hour-bucket alignment, as in Series
+	calendar    atomic.Pointer[windowStart]
+
+	single   *Series                            // when the SLO has no group_by
+	index    atomic.Pointer[map[string]*Series] // copy-on-write: lock-free reads
+	full     atomic.Bool                        // max_series reached: new values go to overflow
+	overflow atomic.Pointer[Series]
+	mu       sync.Mutex // serialises series creation
+	order    []*Series
+}
+
+// windowStart caches a calendar window's start for one minute of now.
+type windowStart struct{ minute, start int64 }
+
+// oldest is the earliest end time (unix ns) a span may have at now and
+// still fall in a window the SLO reads: the oldest minute of its longest
+// alert window, or the oldest hour bucket of its compliance window.
+func (ss *SLOSeries) oldest(nowN int64) int64 {
+	m := floorDiv(nowN, int64(Fine))
+	fine := (m - ss.fineMinutes + 1) * int64(Fine)
+	w := ss.SLO.Window
+	if w.Calendar == "" {
+		h := floorDiv(m+ss.alignMin, 60) - int64(w.Rolling/Coarse) + 1
+		return min(fine, (h*60-ss.alignMin)*int64(Fine))
+	}
+	c := ss.calendar.Load()
+	if c == nil || c.minute != m {
+		c = &windowStart{minute: m, start: w.Start(time.Unix(0, nowN)).UnixNano()}
+		ss.calendar.Store(c) // once a minute per SLO, never per span
+	}
+	return min(fine, c.start)
 }
 
 // NewTracker builds the counters for cfg.
@@ -114,7 +140,7 @@ func NewTracker(cfg *Config) *Tracker {
 	for _, j := range cfg.Journeys {
 		tj := trackedJourney{m: newJourneyMatcher(j.Match, &memoKeys)}
 		for _, s := range j.SLOs {
-			ss := &SLOSeries{SLO: s, keep: int64(max(s.Window.MaxLength(), s.FineSpan()))}
+			ss := &SLOSeries{SLO: s, fineMinutes: int64(s.FineSpan() / Fine), alignMin: alignMinutes(s.Window.Location)}
 			if len(s.GroupBy) == 0 {
 				ss.single = NewSeries(s, s.ID, nil)
 				ss.order = []*Series{ss.single}
@@ -291,7 +317,7 @@ func (t *Tracker) observe(sc *Scope, span Span, weigher WeightedSpan, weight flo
 			out = TooOld
 		}
 		for _, ss := range tj.slos {
-			if end < nowN-ss.keep {
+			if end < ss.oldest(nowN) {
 				continue // judged against now, not the series' newest bucket: a fresh series must not take month-old spans
 			}
 			if weigher != nil {
@@ -334,6 +360,9 @@ func (ss *SLOSeries) seriesFor(span Span) *Series {
 	if s := (*ss.index.Load())[string(key)]; s != nil {
 		return s
 	}
+	if ss.full.Load() {
+		return ss.overflow.Load() // no lock, no allocation for each new value past the cap
+	}
 	return ss.create(string(key))
 }
 
@@ -347,7 +376,7 @@ func appendGroupValue(b []byte, span Span, key string) []byte {
 	}
 	switch v.Type {
 	case ValueString:
-		return append(b, v.Str...)
+		return appendLabelValue(b, v.Str)
 	case ValueInt:
 		return strconv.AppendInt(b, v.Int, 10)
 	case ValueDouble:
@@ -356,6 +385,20 @@ func appendGroupValue(b []byte, span Span, key string) []byte {
 		return strconv.AppendBool(b, v.Bool)
 	}
 	return b
+}
+
+// appendLabelValue appends a group-by value. NUL separates values in a
+// series key, so a NUL inside one becomes U+FFFD: "x\x00evil" must not make
+// a second series named like "x".
+func appendLabelValue(b []byte, v string) []byte {
+	for {
+		i := strings.IndexByte(v, 0)
+		if i < 0 {
+			return append(b, v...)
+		}
+		b = append(append(b, v[:i]...), "\uFFFD"...)
+		v = v[i+1:]
+	}
 }
 
 func (ss *SLOSeries) create(key string) *Series {
@@ -370,7 +413,9 @@ func (ss *SLOSeries) create(key string) *Series {
 		// The cap is reached: this value and every later new one share the
 		// overflow series.
 		key = overflowKey(len(labels))
+		ss.full.Store(true)
 		if s := old[key]; s != nil {
+			ss.overflow.Store(s)
 			return s
 		}
 		labels = splitKey(key, len(labels))
@@ -383,6 +428,9 @@ func (ss *SLOSeries) create(key string) *Series {
 	m[key] = s
 	ss.index.Store(&m)
 	ss.order = append(ss.order, s)
+	if ss.full.Load() {
+		ss.overflow.Store(s)
+	}
 	return s
 }
 
