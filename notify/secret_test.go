@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -34,24 +35,29 @@ func TestNoSecretLeaksInLogsErrorsHealthOrMetrics(t *testing.T) {
 		name    string
 		respond func(int, http.ResponseWriter, *http.Request)
 		closed  bool
+		// userinfo gives the webhook URL a user, password and query, all
+		// secret: net/http prints them in its errors.
+		userinfo bool
 	}{
-		{"400 echoing the request", echo(http.StatusBadRequest), false},
-		{"404 echoing the request", echo(http.StatusNotFound), false},
-		{"500 echoing the request", echo(http.StatusInternalServerError), false},
-		{"429 echoing the request", echo(http.StatusTooManyRequests), false},
+		{"400 echoing the request", echo(http.StatusBadRequest), false, false},
+		{"404 echoing the request", echo(http.StatusNotFound), false, false},
+		{"500 echoing the request", echo(http.StatusInternalServerError), false, false},
+		{"429 echoing the request", echo(http.StatusTooManyRequests), false, false},
 		{"connection reset", func(_ int, w http.ResponseWriter, _ *http.Request) {
 			conn, _, err := w.(http.Hijacker).Hijack()
 			if err == nil {
 				conn.Close()
 			}
-		}, false},
+		}, false, false},
 		{"timeout", func(_ int, _ http.ResponseWriter, r *http.Request) {
 			select {
 			case <-r.Context().Done():
 			case <-time.After(5 * time.Second):
 			}
-		}, false},
-		{"connection refused", nil, true},
+		}, false, false},
+		{"connection refused", nil, true, false},
+		{"connection refused by a webhook URL with user info and a query", nil, true, true},
+		{"500 from a webhook URL with user info and a query", echo(http.StatusInternalServerError), false, true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -72,6 +78,17 @@ func TestNoSecretLeaksInLogsErrorsHealthOrMetrics(t *testing.T) {
 				e.slackURL = "http://" + addr + slackPath
 				e.setEnv("TEST_SLACK_URL", e.slackURL)
 			}
+			pieces := secretPieces
+			if tc.userinfo {
+				u, err := url.Parse(e.slackURL)
+				if err != nil {
+					t.Fatal(err)
+				}
+				u.User, u.RawQuery = url.UserPassword("h00kUser", "h00kPaSsWoRd"), "token=QuErYsEcReT"
+				e.slackURL = u.String()
+				e.setEnv("TEST_SLACK_URL", e.slackURL)
+				pieces = append(pieces, "h00kUser", "h00kPaSsWoRd", "QuErYsEcReT")
+			}
 			if tc.name == "timeout" {
 				e.opts.AttemptTimeout = 50 * time.Millisecond
 			}
@@ -91,7 +108,7 @@ func TestNoSecretLeaksInLogsErrorsHealthOrMetrics(t *testing.T) {
 			logFile, _ := os.ReadFile(filepath.Join(e.opts.DataDir, "notifications.json"))
 			for what, text := range map[string]string{"error": err.Error(), "logs": e.logs.String(),
 				"health": string(health), "metrics": metrics.String(), "notification log": string(logFile)} {
-				for _, s := range append(secretPieces, e.slackURL) {
+				for _, s := range append(pieces, e.slackURL) {
 					if strings.Contains(text, s) {
 						t.Errorf("%s contains the secret %q:\n%s", what, s, text)
 					}

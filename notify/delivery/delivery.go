@@ -73,10 +73,22 @@ func NewRedactor(secrets ...string) *Redactor {
 		r.secrets = append(r.secrets, s, url.QueryEscape(s), url.PathEscape(s), q[1:len(q)-1])
 		if u, err := url.Parse(s); err == nil && u.Host != "" {
 			// net/http may print the URL with a redacted password or
-			// re-encoded path: redact those spellings too.
+			// re-encoded path: redact those spellings, and each secret
+			// part (user info, path, query) on its own, too.
 			r.secrets = append(r.secrets, u.Redacted(), u.String())
 			if u.Path != "" && u.Path != "/" {
 				r.secrets = append(r.secrets, u.Path, u.EscapedPath())
+			}
+			if u.RawQuery != "" {
+				r.secrets = append(r.secrets, "?"+u.RawQuery, u.RawQuery)
+			}
+			if u.User != nil {
+				masked := *u
+				masked.User = url.UserPassword(u.User.Username(), "***") // how net/http prints it
+				r.secrets = append(r.secrets, masked.String(), u.User.String()+"@", u.User.Username()+":***@")
+				if p, ok := u.User.Password(); ok && p != "" {
+					r.secrets = append(r.secrets, p, url.QueryEscape(p))
+				}
 			}
 		}
 	}

@@ -1,7 +1,9 @@
 package delivery_test
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"net/url"
 	"strings"
 	"testing"
@@ -30,6 +32,38 @@ func TestRedactorHidesEverySpellingOfASecret(t *testing.T) {
 	}
 	if got := r.String("nothing secret here"); got != "nothing secret here" {
 		t.Errorf("changed an innocent string: %q", got)
+	}
+}
+
+func TestNetErrorShowsNoPartOfASecretWebhookURL(t *testing.T) {
+	hook := "https://h00kUser:h00kPaSs@hooks.example.com/services/T0/B0/s3cr3t?token=QuErYsEcReT"
+	r := delivery.NewRedactor(hook)
+	// What net/http's client returns: the URL with the password masked,
+	// the user and the query intact.
+	masked := "https://h00kUser:***@hooks.example.com/services/T0/B0/s3cr3t?token=QuErYsEcReT"
+	cases := []struct {
+		name string
+		err  error
+	}{
+		{"a url.Error", &url.Error{Op: "Post", URL: masked, Err: errors.New("connection refused")}},
+		{"a wrapped url.Error", fmt.Errorf("send: %w", &url.Error{Op: "Post", URL: masked, Err: context.DeadlineExceeded})},
+		{"the URL in plain text", errors.New("dial " + masked + " and " + hook + ": refused")},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got := delivery.NetError(tc.err, r, "slack chat").Error()
+			for _, piece := range []string{"h00kUser", "h00kPaSs", "s3cr3t", "QuErYsEcReT", "T0/B0"} {
+				if strings.Contains(got, piece) {
+					t.Errorf("%q shows %q", got, piece)
+				}
+			}
+			if !strings.HasPrefix(got, "slack chat: ") {
+				t.Errorf("%q does not say which notifier failed", got)
+			}
+		})
+	}
+	if got := delivery.NetError(cases[1].err, r, "slack chat"); got.Reason != "timeout" || !got.Retryable {
+		t.Errorf("a deadline through a url.Error = %+v, want a retryable timeout", got)
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"net"
+	"net/url"
 	"time"
 	"unicode/utf8"
 
@@ -69,5 +70,21 @@ func NetError(err error, r *Redactor, what string) *Error {
 	if errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne) && ne.Timeout() {
 		reason = "timeout"
 	}
-	return &Error{Reason: reason, Retryable: true, Msg: fmt.Sprintf("%s: %s", what, r.Error(err))}
+	return &Error{Reason: reason, Retryable: true, Msg: fmt.Sprintf("%s: %s", what, r.Error(withoutURL(err)))}
+}
+
+// withoutURL replaces the URL net/http puts in its errors with its scheme
+// and host: a webhook URL is a secret in every part but those, and
+// net/http prints it with a masked password yet the user name and query
+// intact.
+func withoutURL(err error) error {
+	var ue *url.Error
+	if !errors.As(err, &ue) {
+		return err
+	}
+	where := ue.Op
+	if u, perr := url.Parse(ue.URL); perr == nil && u.Host != "" {
+		where += " " + u.Scheme + "://" + u.Host
+	}
+	return fmt.Errorf("%s: %w", where, ue.Err)
 }
