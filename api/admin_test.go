@@ -176,6 +176,11 @@ func TestHealthAndReadiness(t *testing.T) {
 	if status, body := e.do(http.MethodGet, "/readyz", nil, nil); status != http.StatusOK {
 		t.Errorf("readyz when ready: %d %s", status, body)
 	}
+	for _, path := range []string{"/healthz", "/readyz"} {
+		if status, body := e.do(http.MethodHead, path, nil, nil); status != http.StatusOK || len(body) != 0 {
+			t.Errorf("HEAD %s (load balancer probes): %d, %d body bytes", path, status, len(body))
+		}
+	}
 }
 
 func TestWithoutATrackerTheAPIIsUnavailable(t *testing.T) {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -101,7 +102,7 @@ func New(opts Options) http.Handler {
 
 func (s *server) routes(reg *prometheus.Registry) http.Handler {
 	r := chi.NewRouter()
-	r.Use(s.recoverer, s.limitBody)
+	r.Use(s.recoverer, s.limitBody, middleware.GetHead) // HEAD /healthz for load balancers
 	r.NotFound(func(w http.ResponseWriter, _ *http.Request) {
 		writeError(w, http.StatusNotFound, "not found")
 	})
