@@ -13,6 +13,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"os"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -109,6 +110,10 @@ type Dispatcher struct {
 	states   map[string]*state
 	version  uint64
 	reloaded chan struct{}
+	// resolved holds the alert keys whose latest event was a resolve: a
+	// log entry still firing for one of them (its resolve was refused) is
+	// not repeated.
+	resolved map[string]bool
 }
 
 // NewDispatcher builds the notifiers of cfg and reads the notification
@@ -116,7 +121,7 @@ type Dispatcher struct {
 // unhealthy rather than failing the start.
 func NewDispatcher(cfg *slo.Config, opts Options) (*Dispatcher, error) {
 	opts.defaults()
-	l, err := openLog(opts.DataDir)
+	l, err := openLog(opts.DataDir, opts.Logger)
 	if err != nil {
 		return nil, err
 	}
@@ -124,15 +129,36 @@ func NewDispatcher(cfg *slo.Config, opts Options) (*Dispatcher, error) {
 	if err != nil {
 		return nil, fmt.Errorf("notification metrics: %w", err)
 	}
-	d := &Dispatcher{opts: opts, log: l, metrics: m, states: map[string]*state{}, reloaded: make(chan struct{}, 1)}
+	d := &Dispatcher{opts: opts, log: l, metrics: m, states: map[string]*state{}, reloaded: make(chan struct{}, 1),
+		resolved: map[string]bool{}}
 	if err := d.Reload(cfg); err != nil {
 		return nil, err
 	}
+	d.forgetRemoved(cfg)
 	return d, nil
 }
 
+// forgetRemoved drops the log entries of notifiers the config no longer
+// has. Their secrets are gone, so the resolves they are owed cannot be
+// sent; kept, the entries would repeat stale triggers should a notifier of
+// that name come back.
+func (d *Dispatcher) forgetRemoved(cfg *slo.Config) {
+	dropped, err := d.log.forget(func(name string) bool { return cfg.Notifiers[name] != nil })
+	d.logErr(err)
+	byNotifier := map[string][]string{}
+	for _, e := range dropped {
+		byNotifier[e.Notifier] = append(byNotifier[e.Notifier], e.Key)
+	}
+	for name, keys := range byNotifier {
+		d.opts.Logger.Error("notifier removed from the config while alerts it paged were firing; resolve them by hand",
+			"notifier", name, "alerts", keys)
+	}
+}
+
 // Reload switches to a new config: notifiers are rebuilt (secrets read
-// again); queues and health of notifiers that keep their name survive.
+// again); queues and health of notifiers that keep their name survive. A
+// notifier removed while alerts it paged are firing stays, with its old
+// secret, to send their resolves (and nothing else), then goes.
 func (d *Dispatcher) Reload(cfg *slo.Config) error {
 	ints := make(map[string]*integration, len(cfg.Notifiers))
 	for name, n := range cfg.Notifiers {
@@ -144,12 +170,29 @@ func (d *Dispatcher) Reload(cfg *slo.Config) error {
 	}
 	d.mu.Lock()
 	for name, st := range d.states {
-		if in, ok := ints[name]; !ok || in.typ != st.health.Type {
-			d.metrics.remove(name, st.health.Type)
-			delete(d.states, name)
+		in, ok := ints[name]
+		if ok && in.typ == st.health.Type {
+			continue
 		}
+		if old := d.ints[name]; !ok && old != nil {
+			if firing := d.log.firing(name); len(firing) > 0 {
+				r := *old // a new integration: Run restarts its worker
+				r.retiring = true
+				ints[name] = &r
+				if !old.retiring {
+					d.opts.Logger.Warn("notifier removed from the config; it stays until the alerts it paged are resolved",
+						"notifier", name, "type", old.typ, "alerts", entryKeys(firing))
+				}
+				continue
+			}
+		}
+		d.metrics.remove(name, st.health.Type)
+		delete(d.states, name)
 	}
 	for name, in := range ints {
+		if in.retiring {
+			continue
+		}
 		st, ok := d.states[name]
 		if !ok {
 			st = newState(name, in.typ)
@@ -171,11 +214,42 @@ func (d *Dispatcher) Reload(cfg *slo.Config) error {
 	}
 	d.cfg, d.ints = cfg, ints
 	d.mu.Unlock()
+	d.wakeRun()
+	return nil
+}
+
+// retire removes a removed notifier once every alert it paged is resolved.
+func (d *Dispatcher) retire(in *integration) {
+	if len(d.log.firing(in.name)) > 0 {
+		return
+	}
+	d.mu.Lock()
+	if d.ints[in.name] != in {
+		d.mu.Unlock()
+		return
+	}
+	delete(d.ints, in.name)
+	delete(d.states, in.name)
+	d.metrics.remove(in.name, in.typ)
+	d.mu.Unlock()
+	d.opts.Logger.Info("removed notifier has resolved every alert it paged and is gone", "notifier", in.name, "type", in.typ)
+	d.wakeRun()
+}
+
+// wakeRun tells Run the set of integrations changed.
+func (d *Dispatcher) wakeRun() {
 	select {
 	case d.reloaded <- struct{}{}:
 	default:
 	}
-	return nil
+}
+
+func entryKeys(es []logEntry) []string {
+	keys := make([]string, len(es))
+	for i := range es {
+		keys[i] = es[i].Key
+	}
+	return keys
 }
 
 // Enqueue hands events to their notifiers' queues and returns at once.
@@ -190,6 +264,14 @@ func (d *Dispatcher) Enqueue(events ...burnrate.Event) {
 		key, route, p := d.pendingFor(ev)
 		if p == nil {
 			continue
+		}
+		if p.alert != nil {
+			if p.alert.State == burnrate.StateResolved {
+				d.resolved[key] = true
+				route = d.withPaged(key, route)
+			} else {
+				delete(d.resolved, key)
+			}
 		}
 		for _, name := range route {
 			st, ok := d.states[name]
@@ -240,9 +322,27 @@ func (d *Dispatcher) pendingFor(ev burnrate.Event) (string, []string, *pending) 
 
 func zoneKey(series string) string { return "zone/" + series }
 
+// withPaged adds to a resolve's route every notifier the log says was
+// paged for key: a resolve goes where the trigger went, even after the
+// route changed. d.mu is held.
+func (d *Dispatcher) withPaged(key string, route []string) []string {
+	for name := range d.states {
+		if slices.Contains(route, name) {
+			continue
+		}
+		if e, ok := d.log.get(name, key); ok && e.Firing {
+			route = append(route[:len(route):len(route)], name) // never into the config's slice
+		}
+	}
+	return route
+}
+
 // Reconcile resolves alerts the log says were delivered as firing but
 // that are not in firing (alert keys) any more: after a restart the
-// evaluator no longer knows them, so it never sends their resolve.
+// evaluator no longer knows them, so it never sends their resolve. A key
+// with a resolve already queued keeps that one. Call it only with the
+// evaluator's restored state: with an empty one it would resolve every
+// incident still open.
 func (d *Dispatcher) Reconcile(now time.Time, firing []string) {
 	active := make(map[string]bool, len(firing))
 	for _, k := range firing {
@@ -257,7 +357,7 @@ func (d *Dispatcher) Reconcile(now time.Time, firing []string) {
 	var events []burnrate.Event
 	for _, name := range names {
 		for _, e := range d.log.firing(name) {
-			if active[e.Key] {
+			if active[e.Key] || d.resolveQueued(name, e.Key) {
 				continue
 			}
 			a := *e.Alert
@@ -267,6 +367,20 @@ func (d *Dispatcher) Reconcile(now time.Time, firing []string) {
 		}
 	}
 	d.Enqueue(events...)
+}
+
+// resolveQueued reports whether a resolve of key waits in a notifier's queue.
+func (d *Dispatcher) resolveQueued(name, key string) bool {
+	d.mu.Lock()
+	st := d.states[name]
+	d.mu.Unlock()
+	if st == nil {
+		return false
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	p := st.pending[key]
+	return p != nil && p.alert != nil && p.alert.State == burnrate.StateResolved
 }
 
 // Health reports every notifier, sorted by name; errors are redacted.
@@ -316,7 +430,7 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
-					d.work(wctx, in, st)
+					d.work(wctx, ctx, in, st)
 				}()
 			}
 		}
@@ -328,9 +442,13 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	}
 }
 
-func (d *Dispatcher) work(ctx context.Context, in *integration, st *state) {
+// work delivers for one integration until ctx ends (a reload replaced the
+// integration, or Run ends). A request under way when a reload ends ctx
+// finishes under send, Run's context: aborted, it would be sent again by
+// the next worker and Slack would show it twice.
+func (d *Dispatcher) work(ctx, send context.Context, in *integration, st *state) {
 	for {
-		d.flushOne(ctx, in, st)
+		d.flushOne(ctx, send, in, st)
 		wait := d.nextDue(in, st).Sub(d.opts.Now())
 		wait = min(max(wait, 10*time.Millisecond), time.Minute)
 		t := time.NewTimer(wait)
@@ -361,7 +479,7 @@ func (d *Dispatcher) Flush(ctx context.Context) error {
 	errs := make([]error, len(all))
 	var wg sync.WaitGroup
 	for i, p := range all {
-		wg.Go(func() { errs[i] = d.flushOne(ctx, p.in, p.st) })
+		wg.Go(func() { errs[i] = d.flushOne(ctx, ctx, p.in, p.st) })
 	}
 	wg.Wait()
 	return errors.Join(errs...)

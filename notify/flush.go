@@ -20,22 +20,27 @@ type item struct {
 
 // flushOne delivers everything due for one notifier: queued events the
 // log says the notifier still needs, and repeats of still-firing alerts.
-func (d *Dispatcher) flushOne(ctx context.Context, in *integration, st *state) error {
+// ctx ends the flush between requests and in waits; send bounds the
+// requests themselves (see work).
+func (d *Dispatcher) flushOne(ctx, send context.Context, in *integration, st *state) error {
 	st.flushMu.Lock()
 	defer st.flushMu.Unlock()
 	items := d.due(in, st)
 	var last error
 	for len(items) > 0 {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		n := min(len(items), in.maxBatch)
 		batch := items[:n]
 		if err := d.waitTurn(ctx, in, st); err != nil {
 			return err
 		}
-		err := d.deliver(ctx, in, st, batch)
-		if ctx.Err() != nil {
+		err := d.deliver(ctx, send, in, st, batch)
+		if err != nil && (ctx.Err() != nil || send.Err() != nil) {
 			// Shutting down or reloading: not the notifier's failure, and
 			// the queue keeps everything for the next worker.
-			return ctx.Err()
+			return errors.Join(ctx.Err(), send.Err())
 		}
 		d.settle(in, st, batch, err)
 		if err != nil {
@@ -52,6 +57,9 @@ func (d *Dispatcher) flushOne(ctx context.Context, in *integration, st *state) e
 	st.mu.Lock()
 	d.metrics.pending.WithLabelValues(in.name, in.typ).Set(float64(len(st.pending)))
 	st.mu.Unlock()
+	if in.retiring {
+		d.retire(in)
+	}
 	return last
 }
 
@@ -59,7 +67,7 @@ func (d *Dispatcher) flushOne(ctx context.Context, in *integration, st *state) e
 // with what the log says it was told; repeats are queued first.
 func (d *Dispatcher) due(in *integration, st *state) []item {
 	now := d.opts.Now()
-	firing := d.log.firing(in.name)
+	firing := d.repeatable(in)
 	d.mu.Lock()
 	cfg := d.cfg
 	d.mu.Unlock()
@@ -97,6 +105,25 @@ func (d *Dispatcher) due(in *integration, st *state) []item {
 	return items
 }
 
+// repeatable lists the log's firing alerts of a notifier that may be
+// repeated: not those whose latest event was a resolve (it was refused),
+// and none for a removed notifier, which only sends resolves.
+func (d *Dispatcher) repeatable(in *integration) []logEntry {
+	if in.retiring {
+		return nil
+	}
+	firing := d.log.firing(in.name)
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	keep := firing[:0]
+	for _, e := range firing {
+		if !d.resolved[e.Key] {
+			keep = append(keep, e)
+		}
+	}
+	return keep
+}
+
 // decide compares a queued event with the log: a firing alert already
 // delivered within the repeat interval is not sent again (a restart or a
 // re-evaluation must not page twice), a resolve goes only where a trigger
@@ -105,6 +132,8 @@ func (d *Dispatcher) decide(in *integration, key string, p *pending, now time.Ti
 	e, logged := d.log.get(in.name, key)
 	msg := delivery.Message{Alert: p.alert, Zone: p.zone, At: now}
 	switch {
+	case in.retiring && (p.zone != nil || p.alert.State != burnrate.StateResolved):
+		return msg, false // a removed notifier only sends the resolves it owes
 	case p.zone != nil:
 		return msg, !logged || e.Zone != p.zone.To
 	case p.alert.State == burnrate.StateResolved:
@@ -233,7 +262,7 @@ func (d *Dispatcher) postpone(st *state, rest []item, retryAfter time.Duration) 
 // deferred retry or a repeat.
 func (d *Dispatcher) nextDue(in *integration, st *state) time.Time {
 	next := d.opts.Now().Add(time.Minute)
-	firing := d.log.firing(in.name)
+	firing := d.repeatable(in)
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	for _, e := range firing {

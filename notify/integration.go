@@ -40,6 +40,9 @@ type integration struct {
 	redact      *delivery.Redactor
 	// setupErr says why the notifier cannot send (no secret), redacted.
 	setupErr string
+	// retiring: removed from the config by a reload while alerts it paged
+	// were firing; it sends only their resolves, then goes.
+	retiring bool
 }
 
 // newIntegration builds a notifier from its config and secret. A missing

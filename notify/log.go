@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -45,13 +47,16 @@ type nlog struct {
 
 func logKey(notifier, key string) string { return notifier + "\x00" + key }
 
-// openLog reads the log in dir; a missing file is an empty log.
-func openLog(dir string) (*nlog, error) {
+// openLog reads the log in dir; a missing file is an empty log. Temporary
+// files a crash left behind are removed: only one spanslo uses a data
+// directory, so none of them is being written.
+func openLog(dir string, logger *slog.Logger) (*nlog, error) {
 	l := &nlog{entries: map[string]*logEntry{}}
 	if dir == "" {
 		return l, nil
 	}
 	l.path = filepath.Join(dir, LogFile)
+	removeStaleTemps(dir, logger)
 	data, err := os.ReadFile(l.path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return l, nil
@@ -69,6 +74,24 @@ func openLog(dir string) (*nlog, error) {
 		l.entries[logKey(e.Notifier, e.Key)] = e
 	}
 	return l, nil
+}
+
+// removeStaleTemps deletes the temporary files of writeAtomic an
+// interrupted save left in dir.
+func removeStaleTemps(dir string, logger *slog.Logger) {
+	des, err := os.ReadDir(dir)
+	if err != nil {
+		return // reading the log reports what is wrong with dir
+	}
+	for _, de := range des {
+		if name := de.Name(); de.Type().IsRegular() && strings.HasPrefix(name, LogFile+".tmp") {
+			if err := os.Remove(filepath.Join(dir, name)); err != nil {
+				logger.Warn("stale notification log file not removed", "file", name, "error", err)
+			} else {
+				logger.Info("removed a notification log file an interrupted save left", "file", name)
+			}
+		}
+	}
 }
 
 func (l *nlog) get(notifier, key string) (logEntry, bool) {
@@ -93,6 +116,30 @@ func (l *nlog) firing(notifier string) []logEntry {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
 	return out
+}
+
+// forget drops the entries of notifiers keep refuses, returning the firing
+// ones, and persists when anything was dropped.
+func (l *nlog) forget(keep func(notifier string) bool) ([]logEntry, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var firing []logEntry
+	dropped := false
+	for k, e := range l.entries {
+		if keep(e.Notifier) {
+			continue
+		}
+		if e.Firing {
+			firing = append(firing, *e)
+		}
+		delete(l.entries, k)
+		dropped = true
+	}
+	sort.Slice(firing, func(i, j int) bool { return firing[i].Key < firing[j].Key })
+	if !dropped {
+		return nil, nil
+	}
+	return firing, l.saveLocked()
 }
 
 // update applies changes (a nil entry deletes its key) and persists.

@@ -11,8 +11,9 @@ import (
 // deliver is the retry stage: it sends a batch, and while the error is
 // retryable waits an exponential backoff with jitter (never less than the
 // server's Retry-After nor the notifier's minimum interval) until
-// RetryDeadline. It returns the last *delivery.Error.
-func (d *Dispatcher) deliver(ctx context.Context, in *integration, st *state, batch []item) error {
+// RetryDeadline. ctx bounds the waits, send the requests. It returns the
+// last *delivery.Error.
+func (d *Dispatcher) deliver(ctx, send context.Context, in *integration, st *state, batch []item) error {
 	msgs := make([]delivery.Message, len(batch))
 	for i := range batch {
 		msgs[i] = batch[i].msg
@@ -28,11 +29,11 @@ func (d *Dispatcher) deliver(ctx context.Context, in *integration, st *state, ba
 		if attempt > 0 {
 			d.metrics.retries.WithLabelValues(in.name, in.typ).Inc()
 		}
-		err := d.attempt(ctx, in, st, msgs)
+		err := d.attempt(send, in, st, msgs)
 		if err == nil {
 			return nil
 		}
-		if !err.Retryable || ctx.Err() != nil {
+		if !err.Retryable || ctx.Err() != nil || send.Err() != nil {
 			return err
 		}
 		wait := backoff/2 + time.Duration(d.opts.Jitter()*float64(backoff/2))

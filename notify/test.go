@@ -61,7 +61,7 @@ func SendTest(ctx context.Context, cfg *slo.Config, route, only string, opts Opt
 				res.Err = err
 				break
 			}
-			if err := d.deliver(ctx, in, st, []item{{key: "test", msg: msg}}); err != nil {
+			if err := d.deliver(ctx, ctx, in, st, []item{{key: "test", msg: msg}}); err != nil {
 				res.Err = err
 				break
 			}
