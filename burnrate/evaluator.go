@@ -140,6 +140,7 @@ func (e *Evaluator) apply(cfg *slo.Config, r *reading, now time.Time, events []E
 		st = &seriesState{alerts: map[string]*Alert{}}
 		e.series[s.ID] = st
 	}
+	settle(s.SLO.Rules, r.rules[:len(s.SLO.Rules)], st.alerts)
 	st.rules = r.rules
 	for i := range r.rules {
 		rs := &r.rules[i]

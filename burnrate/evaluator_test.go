@@ -287,3 +287,48 @@ func TestASeriesThatStartsOutsideNormalReportsItsZone(t *testing.T) {
 		t.Errorf("second tick repeated the zone: %q", got)
 	}
 }
+
+// TestAFiringAlertHoldsWhileBurningEvenWhenTrafficDipsBelowMinEvents is the
+// low-traffic flap: min_events gates firing only. One failing request
+// about every 3 minutes keeps the 1h window at 19 or 20 events (min_events
+// is 20) while both windows burn at 1000×; the page fires once and holds,
+// and resolves only when its 5m window empties.
+func TestAFiringAlertHoldsWhileBurningEvenWhenTrafficDipsBelowMinEvents(t *testing.T) {
+	tr := slo.NewTracker(loadConfig(t, testConfig))
+	s := series(t, tr, "booking/availability")
+	ev := burnrate.New(tr, burnrate.Options{})
+	gaps := []int{3, 3, 3, 3, 3, 3, 4} // 19.1 requests an hour on average
+	failing := map[int]bool{}
+	last := 0
+	for m, i := 0, 0; m < 600; m, i = m+gaps[i%len(gaps)], i+1 {
+		failing[m], last = true, m
+	}
+	var got []string
+	dipped := 0
+	for m := 0; m < last+20; m++ {
+		if failing[m] {
+			s.Add(start.Add(time.Duration(m)*time.Minute+30*time.Second).UnixNano(), false, 1, traceID(m))
+		}
+		for _, line := range timeline(ev.Tick(tickAt(m))) {
+			if strings.HasSuffix(line, " page-1h") {
+				got = append(got, line)
+			}
+		}
+		r := ev.Rules(s.ID)[0]
+		if m >= 60 && m <= last && r.LongEvents < r.MinEvents { // after it first fired
+			dipped++
+			if r.State != burnrate.RuleFiring || r.BurnLong < 999 || r.BurnShort < 999 {
+				t.Fatalf("minute %d: page-1h = %+v, want firing: burning 1000× below min_events", m, r)
+			}
+		}
+	}
+	if dipped == 0 {
+		t.Fatal("the 1h window never dipped below min_events while firing: the scenario does not exercise the gate")
+	}
+	// The gate opens at the tick ending minute 59; the last request leaves the
+	// 5m window six ticks later, as in the workbook cases (resetMinutes).
+	want := []string{"60m firing page-1h", at(last+1+resetMinutes(14.4, 1000, 5*time.Minute), "resolved page-1h")}
+	if !slices.Equal(got, want) {
+		t.Errorf("page-1h timeline:\n got %q\nwant %q (below min_events on %d ticks)", got, want, dipped)
+	}
+}

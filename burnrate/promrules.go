@@ -58,7 +58,8 @@ type PromRule struct {
 // PrometheusRules builds, for every SLO of cfg, recording rules of the error
 // ratio and event count over each window its rules use, and alerting rules
 // with the same multi-window logic as the Evaluator: both windows' burn
-// rates above the factor and at least min_events in the long window. The
+// rates above the factor and at least min_events in the long window to
+// fire; a firing alert holds while both burn, whatever the count. The
 // sums run by SLO labels, so N spanslo replicas each counting part of the
 // spans still yield one SLO. Every expression is built as a PromQL syntax
 // tree and parsed back as a check.
@@ -278,10 +279,27 @@ func (b *exprBuilder) burnAlert(r *slo.Rule) string {
 		paren(binary(parser.GTR, b.burn(r.Long), factor)),
 		paren(binary(parser.GTR, b.burn(r.Short), factor)))
 	if r.MinEvents > 0 {
+		// min_events gates firing only: a firing alert holds while both
+		// windows burn, even below min_events, like the Evaluator's. The
+		// rule reads its own last result from ALERTS, which the rule
+		// manager marks stale as soon as the alert resolves.
 		enough := binary(parser.GTE, b.selector(EventsRecord(r.Long)), &parser.NumberLiteral{Val: r.MinEvents})
-		cond = binary(parser.LAND, cond, paren(enough))
+		firing := b.selector("ALERTS",
+			b.matcher(labels.MatchEqual, "alertname", AlertBurnRate),
+			b.matcher(labels.MatchEqual, "alertstate", "firing"),
+			b.matcher(labels.MatchEqual, "rule", r.Name))
+		cond = b.set(parser.LAND, cond, paren(b.set(parser.LOR, paren(enough), firing)))
 	}
 	return cond.String()
+}
+
+// set is lhs op on(slo labels) rhs, for and/or between an SLO's series
+// and ALERTS, whose alertname, alertstate, rule and severity labels the
+// SLO's series lack.
+func (b *exprBuilder) set(op parser.ItemType, lhs, rhs parser.Expr) *parser.BinaryExpr {
+	return &parser.BinaryExpr{Op: op, LHS: lhs, RHS: rhs, VectorMatching: &parser.VectorMatching{
+		Card: parser.CardManyToMany, On: true, MatchingLabels: b.by(),
+	}}
 }
 
 // budgetAlert holds while the remaining budget, 1 - burn over the SLO

@@ -3,8 +3,8 @@ package burnrate_test
 import (
 	"context"
 	"fmt"
+	"math"
 	"slices"
-	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -12,7 +12,7 @@ import (
 	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/model/rulefmt"
-	"github.com/prometheus/prometheus/promql"
+	"github.com/prometheus/prometheus/model/value"
 	"github.com/prometheus/prometheus/promql/parser"
 	"github.com/prometheus/prometheus/promql/promqltest"
 	"github.com/prometheus/prometheus/storage"
@@ -122,9 +122,10 @@ journeys:
 
 // TestExportedRulesFireInTheSameMinutesAsTheEvaluator writes the same
 // counters, split over two replicas, to the promql engine's test storage;
-// evaluates the exported recording rules, then the alerting rules, at
-// every minute like a rule group would; and compares which rules hold with
-// what the evaluator reads at the same instants.
+// evaluates the exported rules in order at every minute like a rule group
+// would, ALERTS included, so a firing alert's hold below min_events is
+// Prometheus' too; and compares which rules hold with what the evaluator
+// reads at the same instants.
 func TestExportedRulesFireInTheSameMinutesAsTheEvaluator(t *testing.T) {
 	cfg := loadConfig(t, parityConfig)
 	const history = 3 * 24 * 60
@@ -139,7 +140,11 @@ func TestExportedRulesFireInTheSameMinutesAsTheEvaluator(t *testing.T) {
 			return 100, 0
 		case m < 240: // 2.5 % errors, burn 25
 			return 97.5, 2.5
-		case m < 330: // low traffic, all failing: below min_events in 1h
+		case m < 330: // low traffic, all failing: below min_events in 1h, the page holds
+			return 0, 0.1
+		case m < 390: // silence: the page resolves
+			return 0, 0
+		case m < 420: // low traffic, all failing again: too few events to fire
 			return 0, 0.1
 		}
 		return 100, 0.3 // burn 3: the ticket band
@@ -150,6 +155,7 @@ func TestExportedRulesFireInTheSameMinutesAsTheEvaluator(t *testing.T) {
 	s := series(t, tr, "booking/availability")
 	ev := burnrate.New(tr, burnrate.Options{})
 	native := map[string][]int{}
+	gated, held := 0, 0 // ticks a burning rule was kept from firing, or held, by min_events
 	// Prometheus: cumulative counters sampled at each minute boundary.
 	db := teststorage.New(t)
 	app := db.Appender(context.Background())
@@ -182,11 +188,22 @@ func TestExportedRulesFireInTheSameMinutesAsTheEvaluator(t *testing.T) {
 				if r.State == burnrate.RuleFiring || r.State == burnrate.RuleSuppressed {
 					native[r.Rule] = append(native[r.Rule], m+1)
 				}
+				burning := r.BurnLong > r.Factor && r.BurnShort > r.Factor
+				switch {
+				case burning && r.State == burnrate.RuleLowTraffic:
+					gated++
+				case burning && r.LongEvents < r.MinEvents:
+					held++
+				}
 			}
 		}
 	}
 	if err := app.Commit(); err != nil {
 		t.Fatal(err)
+	}
+
+	if gated == 0 || held == 0 {
+		t.Errorf("min_events kept a burning rule from firing on %d ticks and a firing one held below it on %d: the scenario must exercise both", gated, held)
 	}
 
 	groups := parseRules(t, ruleFile(t, cfg))
@@ -202,16 +219,23 @@ func TestExportedRulesFireInTheSameMinutesAsTheEvaluator(t *testing.T) {
 	}
 }
 
-// evalRules evaluates a group's rules at every minute from to: each
-// recording rule's results are written back as samples before the next
-// rule reads them, like Prometheus' rule manager. It returns, per rule
-// label, the minutes its alert held.
+// evalRules evaluates a group's rules at every minute from to, like
+// Prometheus' rule manager: each recording rule's results are written back
+// as samples before the next rule reads them, and each alerting rule's
+// results are written as ALERTS series, marked stale when the alert
+// resolves, before its next evaluation reads them. The recording rules
+// read only counters, so each is one range query; the alerting rules run
+// minute by minute. It returns, per rule label, the minutes its alert held.
 func evalRules(t *testing.T, db *teststorage.TestStorage, rules []rulefmt.Rule, from, to time.Time) map[string][]int {
 	t.Helper()
 	engine := promqltest.NewTestEngine(t, false, 0, 100_000_000)
 	ctx := context.Background()
-	firing := map[string][]int{}
+	var alerts []rulefmt.Rule
 	for _, r := range rules {
+		if r.Record == "" {
+			alerts = append(alerts, r)
+			continue
+		}
 		q, err := engine.NewRangeQuery(ctx, db, nil, r.Expr, from, to, time.Minute)
 		if err != nil {
 			t.Fatalf("%s: %v", r.Expr, err)
@@ -224,38 +248,70 @@ func evalRules(t *testing.T, db *teststorage.TestStorage, rules []rulefmt.Rule, 
 		if err != nil {
 			t.Fatal(err)
 		}
-		if r.Record != "" {
-			writeRecorded(t, db, r.Record, matrix)
-		} else {
-			for _, series := range matrix {
-				for _, p := range series.Floats {
-					m := int(time.UnixMilli(p.T).Sub(start) / time.Minute)
-					firing[r.Labels["rule"]] = append(firing[r.Labels["rule"]], m)
-				}
+		app := db.Appender(ctx)
+		for _, series := range matrix {
+			b := labels.NewBuilder(series.Metric)
+			b.Set(labels.MetricName, r.Record)
+			lbls := b.Labels()
+			for _, p := range series.Floats {
+				appendSample(t, app, lbls, time.UnixMilli(p.T), p.F)
 			}
+		}
+		if err := app.Commit(); err != nil {
+			t.Fatal(err)
 		}
 		q.Close()
 	}
-	for _, ms := range firing {
-		sort.Ints(ms)
+	firing := map[string][]int{}
+	active := make([]map[string]labels.Labels, len(alerts)) // ALERTS series of each rule's last evaluation
+	for ts := from; !ts.After(to); ts = ts.Add(time.Minute) {
+		for i, r := range alerts {
+			q, err := engine.NewInstantQuery(ctx, db, nil, r.Expr, ts)
+			if err != nil {
+				t.Fatalf("%s: %v", r.Expr, err)
+			}
+			res := q.Exec(ctx)
+			if res.Err != nil {
+				t.Fatalf("%s: %v", r.Expr, res.Err)
+			}
+			vector, err := res.Vector()
+			if err != nil {
+				t.Fatal(err)
+			}
+			app := db.Appender(ctx)
+			now := map[string]labels.Labels{}
+			for _, s := range vector {
+				b := labels.NewBuilder(s.Metric)
+				b.Del(labels.MetricName)
+				for k, v := range r.Labels {
+					b.Set(k, v)
+				}
+				b.Set(labels.AlertName, r.Alert)
+				b.Set("alertstate", "firing")
+				b.Set(labels.MetricName, "ALERTS")
+				lbls := b.Labels()
+				now[lbls.String()] = lbls
+				appendSample(t, app, lbls, ts, 1)
+				firing[r.Labels["rule"]] = append(firing[r.Labels["rule"]], int(ts.Sub(start)/time.Minute))
+			}
+			for key, lbls := range active[i] {
+				if _, ok := now[key]; !ok {
+					appendSample(t, app, lbls, ts, math.Float64frombits(value.StaleNaN))
+				}
+			}
+			active[i] = now
+			if err := app.Commit(); err != nil {
+				t.Fatal(err)
+			}
+			q.Close()
+		}
 	}
 	return firing
 }
 
-func writeRecorded(t *testing.T, db storage.Appendable, name string, matrix promql.Matrix) {
+func appendSample(t *testing.T, app storage.Appender, lbls labels.Labels, ts time.Time, v float64) {
 	t.Helper()
-	app := db.Appender(context.Background())
-	for _, series := range matrix {
-		b := labels.NewBuilder(series.Metric)
-		b.Set("__name__", name)
-		lbls := b.Labels()
-		for _, p := range series.Floats {
-			if _, err := app.Append(0, lbls, p.T, p.F); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	if err := app.Commit(); err != nil {
+	if _, err := app.Append(0, lbls, ts.UnixMilli(), v); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -14,8 +14,9 @@ type reading struct {
 	rules  []RuleStatus // SLO rules in order, then budget-exhausted
 }
 
-// read computes every rule of a series at now: burn rates of both windows,
-// the low-traffic gate, then tier suppression.
+// read computes every rule of a series at now: burn rates of both windows
+// and the low-traffic gate. Holding alerts and tier suppression need the
+// alert state, so apply settles them (see settle).
 func read(s *slo.Series, now time.Time) reading {
 	o := s.SLO.Objective
 	status := s.Status(now)
@@ -37,9 +38,27 @@ func read(s *slo.Series, now time.Time) reading {
 		}
 		rules[i] = rs
 	}
-	suppress(s.SLO.Rules, rules)
 	rules = append(rules, budgetStatus(s.SLO, status))
 	return reading{series: s, status: status, rules: rules}
+}
+
+// settle finishes the reading of a series' SLO rules (budget-exhausted
+// excluded) against the alerts it already has, then suppresses tiers.
+//
+// min_events only gates firing: an alert that fired (or was suppressed)
+// holds while both windows still burn above the factor, even when the long
+// window has since dropped below min_events. Such a rule reads firing (or
+// suppressed), like its alert; its long_events shows it is below the gate.
+// Without this, traffic hovering around min_events makes a burning alert
+// flap between firing and resolved.
+func settle(rules []slo.Rule, rs []RuleStatus, alerts map[string]*Alert) {
+	for i := range rs {
+		r := &rs[i]
+		if r.State == RuleLowTraffic && alerts[r.Rule] != nil && r.BurnLong > r.Factor && r.BurnShort > r.Factor {
+			r.State = RuleFiring
+		}
+	}
+	suppress(rules, rs)
 }
 
 // suppress marks the holding rules that a holding page tier outranks: page
