@@ -11,6 +11,8 @@ import (
 	"io"
 	"math"
 	"os"
+	"slices"
+	"sort"
 	"strings"
 	"time"
 
@@ -26,7 +28,9 @@ const replayUsage = `--config slos.yaml [--tick 15s] FILE...
 
 FILEs hold OTLP JSON, one ExportTraceServiceRequest per line (the Collector
 file exporter's format), plain or gzip. Spans are classified and evaluated on
-event time: the clock is the latest span end time read so far, and the
+event time: the clock is the latest span end time read so far, but a span
+ending more than 5m past its line's median end does not move it (a broken host
+clock) and, as live, a span ending more than 5m past the clock is too new. The
 evaluator ticks at every --tick boundary the clock crosses, before counting
 the batch that crossed it, as a live server would have. Prints the alert
 timeline, then one budget summary line per SLO series, as JSON lines.`
@@ -85,6 +89,7 @@ type replayer struct {
 	res      ingest.Result
 	fired    map[string]int // alerts fired per series
 	lastNote time.Time      // wall time of the last progress note
+	ends     []int64        // span end times of the batch, reused
 }
 
 func newReplayer(cfg *slo.Config, tick time.Duration, out io.Writer, stderr io.Writer) *replayer {
@@ -158,12 +163,6 @@ func decompressed(f *os.File) (io.Reader, error) {
 	return gzip.NewReader(br)
 }
 
-// maxJump is how far past the clock a batch's spans may end and still
-// move it: beyond, a span is an outlier (a broken clock) that live ingest
-// would reject as too new, unless the whole batch is that late (a gap in
-// the recording).
-const maxJump = 24 * time.Hour
-
 // batch ticks at every boundary up to the batch's latest span end, then
 // counts the batch: spans ending before a boundary but read after it are
 // late, like spans that reach a live server after a tick.
@@ -195,33 +194,37 @@ func (r *replayer) batch(td ptrace.Traces) {
 	r.res.TooNew += res.TooNew
 }
 
-// batchClock is the clock after a batch: its latest span end, leaving out
-// outliers more than maxJump ahead unless every span is.
+// batchClock is the clock after a batch: the latest span end that is at
+// most slo.MaxFuture past the batch's median end. One span from a broken
+// host clock cannot move event time, not even in the first batch; it is
+// left to ingest.Classify, which rejects it as too new as a live server
+// would. A batch that is wholly later (a gap in the recording) moves the
+// clock, as its median does.
 func (r *replayer) batchClock(td ptrace.Traces) (time.Time, bool) {
-	var first, latest, within int64
-	found := false
-	limit := r.clock.Add(maxJump).UnixNano()
+	ends := r.ends[:0]
 	rss := td.ResourceSpans()
 	for i := 0; i < rss.Len(); i++ {
 		sss := rss.At(i).ScopeSpans()
 		for j := 0; j < sss.Len(); j++ {
 			spans := sss.At(j).Spans()
 			for k := 0; k < spans.Len(); k++ {
-				e := int64(spans.At(k).EndTimestamp())
-				if !found {
-					first, latest, found = e, e, true
-				}
-				first, latest = min(first, e), max(latest, e)
-				if e <= limit {
-					within = max(within, e)
-				}
+				ends = append(ends, int64(spans.At(k).EndTimestamp()))
 			}
 		}
 	}
-	if found && !r.clock.IsZero() && latest > limit && first <= limit {
-		latest = within
+	r.ends = ends
+	if len(ends) == 0 {
+		return time.Time{}, false
 	}
-	return time.Unix(0, latest).UTC(), found
+	slices.Sort(ends)
+	// The lower median: of two spans, one broken, the sound one.
+	median := ends[(len(ends)-1)/2]
+	limit := median + int64(slo.MaxFuture)
+	if limit < median { // overflowed: end times near the end of int64
+		limit = math.MaxInt64
+	}
+	n := sort.Search(len(ends), func(i int) bool { return ends[i] > limit }) // ends[:n] are at most limit, the median among them
+	return time.Unix(0, ends[n-1]).UTC(), true
 }
 
 // finish evaluates the last partial tick and prints the summaries.

@@ -15,6 +15,8 @@ import (
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
+
+	"github.com/spanslo/spanslo/slo"
 )
 
 var update = flag.Bool("update", false, "regenerate the replay span files and golden outputs")
@@ -340,6 +342,7 @@ func TestAGapInTheRecordingIsSkippedOnceEveryWindowIsEmpty(t *testing.T) {
 func FuzzReplayLine(f *testing.F) {
 	f.Add(batchLine(f, true, recordingStart))
 	f.Add([]byte(`{"resourceSpans":[{"scopeSpans":[{"spans":[{"endTimeUnixNano":"1"}]}]}]}`))
+	f.Add([]byte(`{"resourceSpans":[{"scopeSpans":[{"spans":[{"endTimeUnixNano":"9223372036854775807"},{"endTimeUnixNano":"18446744073709551615"}]}]}]}`))
 	f.Add([]byte(`{"resourceSpans":[{"resource":`))
 	cfg, err := loadConfig(filepath.Join(replayDir, "slos.yaml"), &bytes.Buffer{})
 	if err != nil {
@@ -355,4 +358,49 @@ func FuzzReplayLine(f *testing.F) {
 			t.Errorf("bad line reported as %q", errb.String())
 		}
 	})
+}
+
+func TestOneSpanFromABrokenClockChangesNothingButTheTooNewCount(t *testing.T) {
+	t0 := recordingStart
+	// 30 lines of three spans, the first 20 minutes failing: a page that
+	// fires and resolves, so a moved clock would show in the timeline.
+	file := func(outlierLine int, ahead time.Duration) [][]byte {
+		var lines [][]byte
+		for m := 0; m < 30; m++ {
+			at := t0.Add(time.Duration(m) * time.Minute)
+			ends := []time.Time{at, at.Add(20 * time.Second), at.Add(40 * time.Second)}
+			if m+1 == outlierLine {
+				ends = append(ends, at.Add(ahead))
+			}
+			lines = append(lines, batchLine(t, m < 20, ends...))
+		}
+		return lines
+	}
+	wantOut, wantErr := replayLines(t, file(0, 0)...)
+	if !strings.Contains(wantErr, "90 spans: 90 counted, 0 unmatched, 0 too old, 0 too new") ||
+		!strings.Contains(wantOut, `"rule":"page-1h","severity":"page","state":"resolved"`) {
+		t.Fatalf("the file without an outlier: stdout %s\nstderr %q", wantOut, wantErr)
+	}
+	wantErr = strings.Replace(wantErr, "90 spans: 90 counted, 0 unmatched, 0 too old, 0 too new",
+		"91 spans: 90 counted, 0 unmatched, 0 too old, 1 too new", 1)
+	tests := []struct {
+		name  string
+		line  int
+		ahead time.Duration
+	}{
+		{"six hours ahead on line 3, within what used to move the clock", 3, 6 * time.Hour},
+		{"forty days ahead on line 1, before the clock is set", 1, 40 * 24 * time.Hour},
+		{"just past the live limit on the last line", 30, slo.MaxFuture + 2*time.Minute},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			stdout, stderr := replayLines(t, file(tc.line, tc.ahead)...)
+			if stderr != wantErr {
+				t.Errorf("stderr %q, want %q", stderr, wantErr)
+			}
+			if stdout != wantOut {
+				t.Errorf("timeline and summaries differ from the file without the outlier:\n got %s\nwant %s", stdout, wantOut)
+			}
+		})
+	}
 }
