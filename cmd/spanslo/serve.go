@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -125,13 +126,16 @@ type server struct {
 	apiAddr    net.Addr
 	ready      atomic.Bool
 	reloadMu   sync.Mutex
+	// alertsRestored: the evaluator holds the alert state of the last run.
+	alertsRestored bool
 
 	stop []func(context.Context) error // shutdown steps, run in reverse
 }
 
 func newServer(c serveConfig, logger *slog.Logger, now func() time.Time) (*server, error) {
 	s := &server{cfg: c, log: logger, now: now, registry: prometheus.NewRegistry()}
-	steps := []func() error{s.loadConfig, s.openStore, s.buildTracker, s.buildEvaluator, s.buildNotify, s.buildIngest, s.buildAPI}
+	steps := []func() error{s.loadConfig, s.openStore, s.buildTracker, s.buildEvaluator, s.buildNotify, s.resumeNotifications,
+		s.buildIngest, s.buildAPI}
 	for _, step := range steps {
 		if err := step(); err != nil {
 			if s.store != nil {
@@ -205,6 +209,7 @@ func (s *server) buildEvaluator() error {
 		if err := s.evaluator.Restore(data); err != nil {
 			s.log.Error("alert state not restored; alerts start afresh", "err", err)
 		} else {
+			s.alertsRestored = true
 			s.log.Info("alert state restored", "alerts", len(s.evaluator.Alerts()))
 		}
 	}
@@ -220,6 +225,42 @@ func (s *server) buildNotify() error {
 		return fmt.Errorf("notifiers: %w", err)
 	}
 	s.dispatcher = d
+	return nil
+}
+
+// resumeNotifications hands the notifiers what the restored alert state
+// owes them: a trigger still queued when the last run stopped (PagerDuty
+// was down) is sent, a resolve still queued is sent, and an alert the log
+// says was paged but that is no longer firing is resolved. The log skips
+// whatever was delivered already. Without a restored state nothing is
+// reconciled: every open incident would be resolved while still burning.
+func (s *server) resumeNotifications() error {
+	if !s.alertsRestored {
+		return nil
+	}
+	var events []burnrate.Event
+	var active []string
+	owed := map[string]bool{}
+	// Alerts lists the firing and suppressed alerts first, then the
+	// resolved ones newest first: a key firing again is not resolved, and
+	// a key resolved twice gets its latest resolve.
+	for _, a := range s.evaluator.Alerts() {
+		switch a.State {
+		case burnrate.StateFiring:
+			events = append(events, burnrate.Event{Time: a.FiredAt, Alert: &a})
+			active = append(active, a.Key)
+		case burnrate.StateSuppressed:
+			active = append(active, a.Key) // paged or not, it is not over
+		case burnrate.StateResolved:
+			if !slices.Contains(active, a.Key) && !owed[a.Key] {
+				owed[a.Key] = true
+				events = append(events, burnrate.Event{Time: a.ResolvedAt, Alert: &a})
+			}
+		}
+	}
+	s.dispatcher.Enqueue(events...)
+	s.dispatcher.Reconcile(s.now(), active)
+	s.log.Info("notifications resumed from the alert state", "firing", len(active), "resolved", len(owed))
 	return nil
 }
 

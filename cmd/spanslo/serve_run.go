@@ -38,11 +38,12 @@ func (s *server) start(ctx context.Context) error {
 	}
 	// The last tick's alert state is saved and the final flush done before
 	// the store closes.
-	s.stop = append(s.stop, func(ctx context.Context) error {
+	s.stop = append(s.stop, func(context.Context) error {
 		cancel()
 		wg.Wait()
 		s.saveAlertState()
-		return s.dispatcher.Flush(ctx)
+		s.flushNotifications()
+		return nil
 	})
 	steps := []func() (func(context.Context) error, error){
 		func() (func(context.Context) error, error) { return s.api.Shutdown, s.startAPI() },
@@ -80,6 +81,34 @@ func (s *server) startAPI() error {
 }
 
 func (s *server) closeStore(context.Context) error { return s.store.Close() }
+
+// maxStopFlush bounds the last delivery attempt at shutdown.
+const maxStopFlush = 10 * time.Second
+
+// flushNotifications tries once more to deliver what is queued, on its own
+// budget (the shutdown timeout may be spent draining ingest). A notifier
+// that is down does not fail the stop: the saved alert state still owes
+// those triggers and resolves, and the next start sends them.
+func (s *server) flushNotifications() {
+	budget := maxStopFlush
+	if t := s.cfg.ShutdownTimeout; t > 0 && t < budget {
+		budget = t
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), budget)
+	defer cancel()
+	err := s.dispatcher.Flush(ctx)
+	pending := 0
+	for _, h := range s.dispatcher.Health() {
+		pending += h.Pending
+	}
+	if pending > 0 {
+		// Errors are redacted by the notifiers.
+		s.log.Warn("notifications not delivered before stopping; alert triggers and resolves are sent after the next start",
+			"pending", pending, "err", err)
+	} else if err != nil {
+		s.log.Warn("notification flush at stop failed", "err", err)
+	}
+}
 
 // handleEvents takes each tick's transitions to the notifiers and keeps the
 // alert state durable.
