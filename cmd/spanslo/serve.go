@@ -68,7 +68,7 @@ func serveFlags(fs *flag.FlagSet) *serveConfig {
 	fs.DurationVar(&c.EvalInterval, "eval-interval", 15*time.Second, "how often burn-rate rules are evaluated")
 	fs.DurationVar(&c.FlushInterval, "flush-interval", store.DefaultFlushInterval, "how often counters are written to the data directory (a crash loses at most this much)")
 	fs.DurationVar(&c.RepeatInterval, "repeat-interval", 4*time.Hour, "how often a still-firing alert is notified again")
-	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 20*time.Second, "how long in-flight requests may drain on shutdown")
+	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 20*time.Second, "how long in-flight requests may drain on shutdown; the last notification flush then gets as long again, at most 10s")
 	fs.TextVar(&c.LogLevel, "log-level", slog.LevelInfo, "log `level`: debug, info, warn or error")
 	fs.BoolVar(&c.Demo, "demo", false, "also run the load generator against this server: realistic traffic for the bundled journeys, a recurring incident, and --demo-backfill of history")
 	fs.Float64Var(&c.DemoRate, "demo-rate", 40, "demo `requests` per second over all journeys")
