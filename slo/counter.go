@@ -264,8 +264,13 @@ func alignMinutes(loc *time.Location) int64 {
 }
 
 func (s *Series) minuteOf(unixNano int64) int64 { return floorDiv(unixNano, int64(Fine)) }
-func (s *Series) hourOfMinute(m int64) int64    { return floorDiv(m+s.alignMin, 60) }
-func (s *Series) firstMinute(h int64) int64     { return h*60 - s.alignMin }
+func (s *Series) hourOfMinute(m int64) int64    { return hourOfMinute(m, s.alignMin) }
+func (s *Series) firstMinute(h int64) int64     { return firstMinute(h, s.alignMin) }
+
+// hourOfMinute is the hour bucket holding minute m, with buckets shifted by
+// alignMin minutes; firstMinute is the first minute of hour bucket h.
+func hourOfMinute(m, alignMin int64) int64 { return floorDiv(m+alignMin, 60) }
+func firstMinute(h, alignMin int64) int64  { return h*60 - alignMin }
 
 // Add counts one event ending at endUnixNano. It reports false when the event
 // is older than both rings hold.

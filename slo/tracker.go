@@ -121,8 +121,8 @@ func (ss *SLOSeries) oldest(nowN int64) int64 {
 	fine := (m - ss.fineMinutes + 1) * int64(Fine)
 	w := ss.SLO.Window
 	if w.Calendar == "" {
-		h := floorDiv(m+ss.alignMin, 60) - int64(w.Rolling/Coarse) + 1
-		return min(fine, (h*60-ss.alignMin)*int64(Fine))
+		h := hourOfMinute(m, ss.alignMin) - int64(w.Rolling/Coarse) + 1
+		return min(fine, firstMinute(h, ss.alignMin)*int64(Fine))
 	}
 	c := ss.calendar.Load()
 	if c == nil || c.minute != m {
