@@ -134,8 +134,3 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 	}
 	return nil
 }
-
-// notBuilt is the honest answer of a command another issue will build.
-func notBuilt(name string) error {
-	return &exitError{2, fmt.Errorf("%s: not built yet", name)}
-}
